@@ -1,0 +1,20 @@
+## The scalar reference: one source per operator, compiled twice.
+## - libinfini_ref_f32: float, the `ref` backend inside libinfini.
+## - libinfini_oracle:  double, the oracle the golden vectors come from
+##   (linked into the tests and tools, not installed).
+ref_sources = \
+	ref/real.h ref/ref.h \
+	ref/feature_map.c \
+	ref/retrieve.c \
+	ref/update_linear.c \
+	ref/update_delta.c \
+	ref/mix.c \
+	ref/local_attention.c \
+	ref/segment_step.c \
+	ref/layer_step.c
+
+noinst_LTLIBRARIES += ref/libinfini_ref_f32.la ref/libinfini_oracle.la
+ref_libinfini_ref_f32_la_SOURCES = $(ref_sources) ref/backend_ref.c
+ref_libinfini_ref_f32_la_CPPFLAGS = $(AM_CPPFLAGS) -DINFINI_REAL_F32
+ref_libinfini_oracle_la_SOURCES = $(ref_sources)
+ref_libinfini_oracle_la_CPPFLAGS = $(AM_CPPFLAGS) -DINFINI_REAL_F64

@@ -1,0 +1,24 @@
+/*
+ * src/backends.h - THE list of built-in backends. The registry (and so
+ * dispatch, infini-conform, the tests and the benchmark, which all read the
+ * registry) is generated from this one list.
+ *
+ * Order is preference, lowest first: dispatch picks the last backend that
+ * runs natively on this CPU. Each SIMD backend is compiled in only when
+ * configure enabled it (HAVE_BACKEND_<NAME> in config.h).
+ */
+#ifndef INFINI_SRC_BACKENDS_H
+#define INFINI_SRC_BACKENDS_H
+
+#include "config.h"
+#include "infini.h"
+
+/* X(name): the backend table is infini_backend_<name>. */
+#define INFINI_BUILTIN_BACKENDS(X) \
+  X(ref)
+
+#define INFINI_DECLARE_BACKEND(name) extern const infini_backend infini_backend_##name;
+INFINI_BUILTIN_BACKENDS(INFINI_DECLARE_BACKEND)
+#undef INFINI_DECLARE_BACKEND
+
+#endif

@@ -1,0 +1,1 @@
+## Test programs: each prints TAP, one line per case.
