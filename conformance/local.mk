@@ -1,0 +1,1 @@
+## The conformance runner infini-conform and its tests.

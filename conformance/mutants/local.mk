@@ -1,0 +1,1 @@
+## Deliberately wrong (mutants) and legitimately different (variants) implementations, as plugins.

@@ -1,0 +1,37 @@
+/*
+ * conformance/tolerance.h - the tolerance model of docs/tolerances.md,
+ * applied to one output tensor. Shared by infini-conform (C backends and
+ * the file workflow) and the tests.
+ */
+#ifndef INFINI_CONFORMANCE_TOLERANCE_H
+#define INFINI_CONFORMANCE_TOLERANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "vectors/vecset.h"
+
+typedef enum tol_profile { TOL_FP32 = 0, TOL_BF16, TOL_FP16, TOL_PROFILE_COUNT } tol_profile;
+
+const char *tol_profile_name(tol_profile p);
+bool tol_profile_from_name(const char *name, tol_profile *p);
+/** Unit roundoff: 2^-24, 2^-8, 2^-11. */
+double tol_unit_roundoff(tol_profile p);
+
+/** The verdict on one output tensor. ratio = error / allowed error, so a
+ *  tensor passes when worst_ratio <= 1 (and no NaN/Inf/zero rule failed,
+ *  which gives ratio = +inf). */
+typedef struct tol_result {
+  double worst_ratio;
+  size_t worst_index;       /* flat index of the worst element */
+  double got, expected;     /* at worst_index */
+  double allowed;           /* allowed |got - expected| at worst_index */
+  size_t n_failed;          /* elements with ratio > 1 */
+  bool pass;
+} tol_result;
+
+/** Judge got[count] (float, packed) against an expected output. The
+ *  output's tensors (expected and aux) must be loaded. */
+void tol_judge(const vs_output *out, tol_profile profile, const float *got,
+               size_t count, tol_result *res);
+
+#endif

@@ -1,0 +1,1 @@
+## Golden vectors: format library, generator, shipped set.
