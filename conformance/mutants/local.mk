@@ -7,7 +7,9 @@
 ##   $INFINI_VARIANT. A check library, so -rpath is needed to get a shared
 ##   object rather than a convenience archive.
 ## - test-mutants-impl: impl.c's correct path against the double oracle,
-##   and every mutation live (TAP); `--list` names them for the script.
+##   and every mutation live (TAP).
+## - mutant-report: lists the mutants and variants, and reads the worst
+##   ratio per backend out of an infini-conform --json report (jansson).
 ## - check-mutants.sh: every mutant rejected by infini-conform at fp32,
 ##   every variant accepted (bf16: accepted at bf16, rejected at fp32).
 ##
@@ -35,6 +37,13 @@ conformance_mutants_test_mutants_impl_SOURCES = \
 conformance_mutants_test_mutants_impl_CFLAGS = $(mutants_cflags)
 conformance_mutants_test_mutants_impl_LDADD = ref/libinfini_oracle.la -lm
 TESTS += conformance/mutants/test-mutants-impl
+
+check_PROGRAMS += conformance/mutants/mutant-report
+conformance_mutants_mutant_report_SOURCES = \
+	conformance/mutants/impl.c conformance/mutants/impl.h \
+	conformance/mutants/mutant_report.c
+conformance_mutants_mutant_report_CFLAGS = $(mutants_cflags) $(JANSSON_CFLAGS)
+conformance_mutants_mutant_report_LDADD = $(JANSSON_LIBS) -lm
 
 EXTRA_DIST += conformance/mutants/check-mutants.sh
 TESTS += conformance/mutants/check-mutants.sh

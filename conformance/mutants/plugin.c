@@ -10,7 +10,7 @@
  *
  * An unknown name makes the entry point return NULL (the loader then
  * reports INFINI_ERR_PLUGIN). Names are listed in docs/mutants.md and by
- * `conformance/mutants/test-mutants-impl --list`.
+ * `conformance/mutants/mutant-report --list`.
  */
 #include "config.h"
 #include <stdio.h>

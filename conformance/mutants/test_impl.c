@@ -11,9 +11,7 @@
  *    where there is none or the reverse) on at least one operator of the
  *    scenarios below, so every mutation branch is live.
  *
- * Output is TAP. `--list` prints the names instead, for check-mutants.sh:
- *   variant <name> <profile>      (profile that must accept it)
- *   mutant <name>
+ * Output is TAP.
  */
 #include "config.h"
 #include <math.h>
@@ -298,22 +296,7 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
 
 /* ---- main ------------------------------------------------------------- */
 
-static int list(void) {
-  for (int v = 0; v < MV_COUNT; v++)
-    printf("variant %s %s\n", mut_variant_name((mut_variant)v),
-           mut_variant_profile((mut_variant)v));
-  for (int m = 1; m < MM_COUNT; m++)
-    printf("mutant %s\n", mut_mutation_name((mut_mutation)m));
-  return 0;
-}
-
-int main(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], "--list") == 0)
-    return list();
-  if (argc > 1) {
-    fprintf(stderr, "usage: %s [--list]\n", argv[0]);
-    return 2;
-  }
+int main(void) {
 
   tap_diag("impl.c against the double oracle: %d variants, %d mutants",
            (int)MV_COUNT, (int)MM_COUNT - 1);
