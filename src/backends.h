@@ -14,8 +14,27 @@
 #include "infini.h"
 
 /* X(name): the backend table is infini_backend_<name>. */
+#if HAVE_BACKEND_NEON
+#define INFINI_BACKEND_NEON_(X) X(neon)
+#else
+#define INFINI_BACKEND_NEON_(X)
+#endif
+#if HAVE_BACKEND_AVX2
+#define INFINI_BACKEND_AVX2_(X) X(avx2)
+#else
+#define INFINI_BACKEND_AVX2_(X)
+#endif
+#if HAVE_BACKEND_AVX512
+#define INFINI_BACKEND_AVX512_(X) X(avx512)
+#else
+#define INFINI_BACKEND_AVX512_(X)
+#endif
+
 #define INFINI_BUILTIN_BACKENDS(X) \
-  X(ref)
+  X(ref)                           \
+  INFINI_BACKEND_NEON_(X)          \
+  INFINI_BACKEND_AVX2_(X)          \
+  INFINI_BACKEND_AVX512_(X)
 
 #define INFINI_DECLARE_BACKEND(name) extern const infini_backend infini_backend_##name;
 INFINI_BUILTIN_BACKENDS(INFINI_DECLARE_BACKEND)

@@ -8,7 +8,8 @@ libinfini_la_SOURCES = \
 	src/state.c src/state.h \
 	src/operators.c \
 	src/compose.c src/compose.h \
-	src/layer.c
+	src/layer.c \
+	src/cpu.c src/cpu.h
 libinfini_la_LIBADD = ref/libinfini_ref_f32.la
 libinfini_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(INFINI_LT_VERSION) \
 	-export-symbols-regex '^infini_'

@@ -1,0 +1,1 @@
+## infini-bench: the benchmark (not a test). See docs/performance.md.

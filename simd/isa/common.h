@@ -1,0 +1,124 @@
+/*
+ * simd/isa/common.h - the part of the vector layer that is the same for
+ * every ISA, built on the primitives each simd/isa/<isa>.h defines:
+ *
+ *   vf, vmask, VW (floats per vector), MR x NRV (micro-kernel tile: MR rows
+ *   by NRV vectors), SIMD_SFX (name suffix), SIMD_NATIVE (1 when compiled
+ *   for the ISA itself), SIMD_SLEEF_EXP (when Sleef serves the ISA);
+ *   vzero vset1 vload vstore (unaligned) vadd vsub vmul vdiv vfma(a,b,c) =
+ *   a*b+c, vmax vmin (non-NaN), vgt visnan vmask_or vblend(m,t,f) = m?t:f,
+ *   vround (to nearest), vpow2i (2^n, integer n), vhsum.
+ *
+ * Added here: partial (tail) loads and stores, a NaN-propagating max, exp,
+ * and sigma = ELU + 1.
+ */
+#ifndef INFINI_SIMD_ISA_COMMON_H
+#define INFINI_SIMD_ISA_COMMON_H
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#define SIMD_CAT2(a, b) a##_##b
+#define SIMD_CAT(a, b) SIMD_CAT2(a, b)
+/* Internal names carry the ISA: SIMD_NAME(retrieve) -> isimd_retrieve_avx2.
+ * (Not infini_*: libinfini exports only ^infini_.) */
+#define SIMD_NAME(f) SIMD_CAT(isimd_##f, SIMD_SFX)
+
+#if defined(__GNUC__)
+#define SIMD_INLINE static inline __attribute__((always_inline))
+#define SIMD_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define SIMD_UNROLL SIMD_PRAGMA(unroll)
+#else
+#define SIMD_UNROLL SIMD_PRAGMA(GCC unroll 16)
+#endif
+#else
+#define SIMD_INLINE static inline
+#define SIMD_UNROLL
+#endif
+
+/* Columns of one micro-kernel tile. */
+#define NC (NRV * VW)
+
+/* The first n (<= VW; n <= 0 gives zeros) floats at p, the rest 0. Only the
+ * n floats are read: tails never touch memory beyond the operand. */
+SIMD_INLINE vf vload_n(const float *p, ptrdiff_t n) {
+  if (n >= VW)
+    return vload(p);
+  float buf[VW] = {0};
+  if (n > 0)
+    memcpy(buf, p, (size_t)n * sizeof(float));
+  return vload(buf);
+}
+
+/* Store the first n (<= VW) lanes of v at p; nothing else is written. */
+SIMD_INLINE void vstore_n(float *p, vf v, ptrdiff_t n) {
+  if (n >= VW) {
+    vstore(p, v);
+    return;
+  }
+  float buf[VW];
+  vstore(buf, v);
+  if (n > 0)
+    memcpy(p, buf, (size_t)n * sizeof(float));
+}
+
+/* max(a, b) that returns NaN when either is NaN (the x86 max instruction
+ * returns its second operand then, which would drop a NaN). */
+SIMD_INLINE vf vmaxnan(vf a, vf b) {
+  return vblend(visnan(a), a, vblend(visnan(b), b, vmax(a, b)));
+}
+
+/* Scalar counterpart. */
+static inline float smaxnan(float a, float b) {
+  if (a != a || b != b)
+    return a + b; /* NaN */
+  return a > b ? a : b;
+}
+
+/*
+ * exp for the emulated path (and for native builds without Sleef):
+ * Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in a
+ * high part exact in 9 bits and a low part; exp(r) by the degree-7 minimax
+ * polynomial of Cephes expf (1 + r + r^2 P(r)); the result scaled by 2^n as
+ * 2^(n/2) * 2^(n - n/2) so that subnormal results (x down to -103.97) are
+ * rounded once and x > 88.72 overflows to +inf. x is clamped to
+ * [-104, 88.8] first (exp(-104) rounds to +0), and a NaN argument is
+ * returned as is. Measured: within 2 ulp of glibc expf for normal results
+ * (simd/tests/test_simd.c checks it through the feature map).
+ */
+SIMD_INLINE vf vexp_poly(vf x) {
+  const vf hi = vset1(88.8f), lo = vset1(-104.0f);
+  vf xc = vmin(vmax(x, lo), hi);
+  vf n = vround(vmul(xc, vset1(1.44269504088896341f)));
+  vf r = vfma(n, vset1(-0.693359375f), xc);
+  r = vfma(n, vset1(2.12194440e-4f), r);
+  vf p = vset1(1.9875691500E-4f);
+  p = vfma(p, r, vset1(1.3981999507E-3f));
+  p = vfma(p, r, vset1(8.3334519073E-3f));
+  p = vfma(p, r, vset1(4.1665795894E-2f));
+  p = vfma(p, r, vset1(1.6666665459E-1f));
+  p = vfma(p, r, vset1(5.0000001201E-1f));
+  p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+  vf n1 = vround(vmul(n, vset1(0.5f)));
+  vf n2 = vsub(n, n1);
+  vf y = vmul(vmul(p, vpow2i(n1)), vpow2i(n2));
+  return vblend(visnan(x), x, y);
+}
+
+SIMD_INLINE vf vexp(vf x) {
+#if defined(SIMD_SLEEF_EXP)
+  return SIMD_SLEEF_EXP(x);
+#else
+  return vexp_poly(x);
+#endif
+}
+
+/* sigma(x) = x + 1 for x > 0, exp(x) otherwise (spec (F)); NaN fails x > 0
+ * and exp(NaN) is NaN; exp(-inf) = +0. */
+SIMD_INLINE vf vsigma(vf x) {
+  return vblend(vgt(x, vzero()), vadd(x, vset1(1.0f)), vexp(x));
+}
+
+#endif

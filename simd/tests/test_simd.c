@@ -1,0 +1,419 @@
+/*
+ * simd/tests/test_simd.c - every backend in the registry against the `ref`
+ * backend, operator by operator, over sizes around every tile edge, with
+ * strided and unaligned buffers and guard ("rogue") values around and
+ * between the rows of every operand. Prints TAP; a backend the CPU cannot
+ * run is reported as "# SKIP".
+ *
+ * Tolerance: both sides evaluate the same formulas in float32; they differ
+ * in summation order, FMA contraction and exp (Sleef u10: <= 1 ulp; the
+ * emulated polynomial: <= 2 ulp). For a sum of K terms the forward error is
+ * about K * 2^-24 times the sum of |terms| (<= 129 * 6e-8 = 8e-6 of it
+ * here); where terms cancel (V - Pred, signed M, softmax-weighted V) that
+ * magnitude is the output's scale, not the element's. So an element passes
+ * when |x - ref| <= 1e-4 * (|ref| + max |ref| over the output), and NaN
+ * and infinities must match exactly. An indexing, masking or tail bug
+ * gives errors of order 1 relative to that scale; the zero-row rule and
+ * NaN propagation are checked exactly.
+ */
+#include "config.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "infini.h"
+
+static int n_test;
+static int n_fail;
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void ok(int cond, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("%s %d - ", cond ? "ok" : "not ok", ++n_test);
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  if (!cond)
+    n_fail++;
+}
+
+/* ---- random numbers ---------------------------------------------------- */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static float urand(float lo, float hi) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return lo + (hi - lo) * (float)((rng >> 40) * (1.0 / 16777216.0));
+}
+
+/* ---- guarded matrices -------------------------------------------------- */
+#define GUARD 37
+static const uint32_t ROGUE = 0x7fa1b2c3u; /* a NaN nobody computes */
+
+typedef struct gmat {
+  float *base, *p;
+  ptrdiff_t rows, cols, ld;
+  size_t total;
+} gmat;
+
+static gmat gm_new(ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t pad, ptrdiff_t off) {
+  gmat g;
+  g.rows = rows;
+  g.cols = cols;
+  g.ld = cols + pad;
+  g.total = (size_t)(2 * GUARD + off + (rows - 1) * g.ld + cols);
+  g.base = malloc(g.total * sizeof(float));
+  if (!g.base)
+    abort();
+  for (size_t i = 0; i < g.total; i++)
+    memcpy(g.base + i, &ROGUE, 4);
+  g.p = g.base + GUARD + off;
+  return g;
+}
+static void gm_fill(gmat *g, float lo, float hi) {
+  for (ptrdiff_t i = 0; i < g->rows; i++)
+    for (ptrdiff_t j = 0; j < g->cols; j++)
+      g->p[i * g->ld + j] = urand(lo, hi);
+}
+static void gm_copy(gmat *dst, const gmat *src) {
+  for (ptrdiff_t i = 0; i < src->rows; i++)
+    memcpy(dst->p + i * dst->ld, src->p + i * src->ld, (size_t)src->cols * 4);
+}
+static gmat gm_clone(const gmat *src, ptrdiff_t pad, ptrdiff_t off) {
+  gmat g = gm_new(src->rows, src->cols, pad, off);
+  gm_copy(&g, src);
+  return g;
+}
+/* Every float outside the logical matrix still holds ROGUE. */
+static int gm_guards_ok(const gmat *g) {
+  for (size_t i = 0; i < g->total; i++) {
+    ptrdiff_t rel = (ptrdiff_t)i - (g->p - g->base);
+    int inside = rel >= 0 && rel / g->ld < g->rows && rel % g->ld < g->cols;
+    uint32_t bits;
+    memcpy(&bits, g->base + i, 4);
+    if (!inside && bits != ROGUE)
+      return 0;
+  }
+  return 1;
+}
+static void gm_free(gmat *g) { free(g->base); }
+
+/* Compare x with the reference r (see the tolerance note above). */
+static int gm_close(const gmat *x, const gmat *r, double *worst) {
+  double amax = 0;
+  *worst = 0;
+  for (ptrdiff_t i = 0; i < r->rows; i++)
+    for (ptrdiff_t j = 0; j < r->cols; j++) {
+      float v = r->p[i * r->ld + j];
+      if (isfinite(v) && fabs(v) > amax)
+        amax = fabs(v);
+    }
+  for (ptrdiff_t i = 0; i < r->rows; i++)
+    for (ptrdiff_t j = 0; j < r->cols; j++) {
+      float a = x->p[i * x->ld + j], b = r->p[i * r->ld + j];
+      if (!isfinite(a) || !isfinite(b)) {
+        if (isnan(a) != isnan(b) || (!isnan(a) && a != b)) {
+          *worst = INFINITY;
+          return 0;
+        }
+        continue;
+      }
+      double err = fabs((double)a - b) / (fabs(b) + amax + 1e-30);
+      if (err > *worst)
+        *worst = err;
+    }
+  return *worst <= 1e-4;
+}
+
+static const ptrdiff_t edges[] = {1, 2, 3, 7, 8, 15, 16, 17, 31, 33,
+                                  63, 64, 65, 127, 128, 129};
+#define N_EDGES (sizeof edges / sizeof edges[0])
+
+static infini_context *ref_ctx;
+
+/* ---- per-operator checks ---------------------------------------------- */
+static void check_feature_map(infini_context *ctx, const char *name) {
+  for (size_t e = 0; e < N_EDGES; e++) {
+    ptrdiff_t rows = 1 + (ptrdiff_t)(e % 4), cols = edges[e];
+    gmat x = gm_new(rows, cols, 3, 1);
+    gm_fill(&x, -6, 4);
+    gmat y = gm_new(rows, cols, 5, 3), yr = gm_new(rows, cols, 0, 0);
+    infini_status st = infini_feature_map(ctx, rows, cols, x.p, x.ld, y.p, y.ld);
+    infini_feature_map(ref_ctx, rows, cols, x.p, x.ld, yr.p, yr.ld);
+    double w;
+    int c = gm_close(&y, &yr, &w);
+    ok(st == INFINI_OK && c && gm_guards_ok(&y) && gm_guards_ok(&x),
+       "%s feature_map %tdx%td strided (err %.2g)", name, rows, cols, w);
+    /* in place */
+    gmat xi = gm_clone(&x, 3, 2);
+    st = infini_feature_map_inplace(ctx, rows, cols, xi.p, xi.ld);
+    c = gm_close(&xi, &yr, &w);
+    ok(st == INFINI_OK && c && gm_guards_ok(&xi), "%s feature_map %tdx%td in place",
+       name, rows, cols);
+    gm_free(&x); gm_free(&y); gm_free(&yr); gm_free(&xi);
+  }
+  /* Special values and the exp branch against expf, in ulp. */
+  enum { NS = 4099 };
+  static float xs[NS], ys[NS];
+  const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-30f,
+                           -87.5f, -103.9f, -104.5f, -200.0f};
+  for (int i = 0; i < NS; i++)
+    xs[i] = i < 10 ? special[i] : -104.0f * (float)(i - 10) / (NS - 11);
+  infini_feature_map(ctx, 1, NS, xs, NS, ys, NS);
+  int bad = 0;
+  double worst_ulp = 0;
+  for (int i = 0; i < NS; i++) {
+    float want = xs[i] > 0 ? xs[i] + 1 : expf(xs[i]);
+    float got = ys[i];
+    if (isnan(want) || isnan(got)) {
+      bad += isnan(want) != isnan(got);
+      continue;
+    }
+    if (want == 0 || got == 0 || !isfinite(want)) {
+      /* +0 / subnormal edge: absolute, at the scale of the smallest normal */
+      bad += !(got == want || fabs((double)got - want) <= 0x1p-126) || signbit(got);
+      continue;
+    }
+    double ulp = want >= 0x1p-126f ? (double)nextafterf(want, INFINITY) - want
+                                   : 0x1p-149;
+    double d = fabs((double)got - want) / ulp;
+    if (want < 0x1p-126f)
+      d = fabs((double)got - want) / 0x1p-149 > 2 ? 3 : 0; /* 2 subnormal ulp */
+    if (d > worst_ulp)
+      worst_ulp = d;
+    bad += d > 2;
+  }
+  ok(bad == 0, "%s feature_map special values and exp within 2 ulp of expf "
+     "(worst %.2f ulp)", name, worst_ulp);
+}
+
+static void check_mix(infini_context *ctx, const char *name) {
+  const float betas[] = {0.3f, -2.5f, INFINITY, -INFINITY};
+  for (size_t e = 0; e < N_EDGES; e++) {
+    ptrdiff_t rows = 1 + (ptrdiff_t)(e % 3), cols = edges[e];
+    float beta = betas[e % 4];
+    gmat a = gm_new(rows, cols, 2, 1), d = gm_new(rows, cols, 1, 3);
+    gm_fill(&a, -3, 3);
+    gm_fill(&d, -3, 3);
+    gmat o = gm_new(rows, cols, 4, 2), orf = gm_new(rows, cols, 0, 0);
+    infini_status st = infini_mix(ctx, rows, cols, beta, a.p, a.ld, d.p, d.ld, o.p, o.ld);
+    infini_mix(ref_ctx, rows, cols, beta, a.p, a.ld, d.p, d.ld, orf.p, orf.ld);
+    double w;
+    int c = gm_close(&o, &orf, &w);
+    /* out == a_dot in place */
+    gmat di = gm_clone(&d, 1, 3);
+    infini_status st2 = infini_mix(ctx, rows, cols, beta, a.p, a.ld, di.p, di.ld, di.p, di.ld);
+    double w2;
+    int c2 = gm_close(&di, &orf, &w2);
+    ok(st == INFINI_OK && st2 == INFINI_OK && c && c2 && gm_guards_ok(&o) && gm_guards_ok(&di),
+       "%s mix %tdx%td beta %g (err %.2g)", name, rows, cols, (double)beta, w);
+    gm_free(&a); gm_free(&d); gm_free(&o); gm_free(&orf); gm_free(&di);
+  }
+}
+
+/* Shapes: each dimension swept over the edges with the others fixed. */
+static infini_head_shape shape_at(size_t i) {
+  size_t e = i % N_EDGES;
+  switch (i / N_EDGES) {
+  case 0: return (infini_head_shape){edges[e], 17, 33};
+  case 1: return (infini_head_shape){9, edges[e], 31};
+  default: return (infini_head_shape){13, 16, edges[e]};
+  }
+}
+#define N_SHAPES (3 * N_EDGES)
+
+static void check_retrieve(infini_context *ctx, const char *name) {
+  for (size_t i = 0; i < N_SHAPES + 2; i++) {
+    int zero_mem = i == N_SHAPES, nan_row = i == N_SHAPES + 1;
+    infini_head_shape s = i < N_SHAPES ? shape_at(i) : (infini_head_shape){37, 65, 70};
+    gmat q = gm_new(s.n, s.d_key, 3, 1), m = gm_new(s.d_key, s.d_value, 2, 3);
+    gmat z = gm_new(1, s.d_key, 0, 1);
+    gm_fill(&q, -3, 3);
+    gm_fill(&m, -2, 2);
+    gm_fill(&z, zero_mem ? 0 : 0.5f, zero_mem ? 0 : 5);
+    if (nan_row && s.n > 2)
+      q.p[2 * q.ld + 5] = NAN;
+    gmat a = gm_new(s.n, s.d_value, 5, 2), ar = gm_new(s.n, s.d_value, 0, 0);
+    infini_status st = infini_retrieve(ctx, &s, q.p, q.ld, m.p, m.ld, z.p, 0.0f, a.p, a.ld);
+    infini_retrieve(ref_ctx, &s, q.p, q.ld, m.p, m.ld, z.p, 0.0f, ar.p, ar.ld);
+    double w;
+    int c = gm_close(&a, &ar, &w);
+    if (zero_mem) /* (S5): exactly +0 */
+      for (ptrdiff_t r = 0; r < s.n; r++)
+        for (ptrdiff_t j = 0; j < s.d_value; j++)
+          c &= a.p[r * a.ld + j] == 0 && !signbit(a.p[r * a.ld + j]);
+    ok(st == INFINI_OK && c && gm_guards_ok(&a),
+       "%s retrieve n=%td dk=%td dv=%td%s (err %.2g)", name, s.n, s.d_key, s.d_value,
+       zero_mem ? " zero memory" : nan_row ? " NaN row" : "", w);
+    gm_free(&q); gm_free(&m); gm_free(&z); gm_free(&a); gm_free(&ar);
+  }
+}
+
+static void check_update(infini_context *ctx, const char *name, int delta) {
+  for (size_t i = 0; i < N_SHAPES; i++) {
+    infini_head_shape s = shape_at(i);
+    gmat k = gm_new(s.n, s.d_key, 3, 1), v = gm_new(s.n, s.d_value, 1, 2);
+    gm_fill(&k, -3, 3);
+    gm_fill(&v, -2, 2);
+    gmat m = gm_new(s.d_key, s.d_value, 3, 1), z = gm_new(1, s.d_key, 0, 3);
+    gm_fill(&m, -2, 2);
+    gm_fill(&z, 0.5f, 5);
+    gmat mr = gm_clone(&m, 0, 0), zr = gm_clone(&z, 0, 0);
+    infini_status st;
+    if (delta) {
+      st = infini_update_delta(ctx, &s, k.p, k.ld, v.p, v.ld, m.p, m.ld, z.p, 0.01f);
+      infini_update_delta(ref_ctx, &s, k.p, k.ld, v.p, v.ld, mr.p, mr.ld, zr.p, 0.01f);
+    } else {
+      st = infini_update_linear(ctx, &s, k.p, k.ld, v.p, v.ld, m.p, m.ld, z.p);
+      infini_update_linear(ref_ctx, &s, k.p, k.ld, v.p, v.ld, mr.p, mr.ld, zr.p);
+    }
+    double w, wz;
+    int c = gm_close(&m, &mr, &w) && gm_close(&z, &zr, &wz);
+    ok(st == INFINI_OK && c && gm_guards_ok(&m) && gm_guards_ok(&z),
+       "%s update_%s n=%td dk=%td dv=%td (err %.2g)", name, delta ? "delta" : "linear",
+       s.n, s.d_key, s.d_value, w);
+    gm_free(&k); gm_free(&v); gm_free(&m); gm_free(&z); gm_free(&mr); gm_free(&zr);
+  }
+}
+
+static void check_attention(infini_context *ctx, const char *name) {
+  for (size_t i = 0; i < N_SHAPES + 3; i++) {
+    infini_head_shape s = i < N_SHAPES ? shape_at(i) : (infini_head_shape){150, 40, 24};
+    int inf_v = i == N_SHAPES, nan_q = i == N_SHAPES + 1;
+    gmat q = gm_new(s.n, s.d_key, 3, 1), k = gm_new(s.n, s.d_key, 1, 2);
+    gmat v = gm_new(s.n, s.d_value, 2, 3);
+    gm_fill(&q, -2, 2);
+    gm_fill(&k, -2, 2);
+    gm_fill(&v, -2, 2);
+    if (inf_v) /* a masked inf must not leak into earlier rows */
+      v.p[(s.n - 1) * v.ld + 3] = INFINITY;
+    if (nan_q)
+      q.p[70 * q.ld + 1] = NAN;
+    float scale = i == N_SHAPES + 2 ? 3.0f : infini_default_scale(s.d_key);
+    gmat o = gm_new(s.n, s.d_value, 5, 1), orf = gm_new(s.n, s.d_value, 0, 0);
+    infini_status st = infini_local_attention(ctx, &s, q.p, q.ld, k.p, k.ld, v.p, v.ld,
+                                              scale, o.p, o.ld);
+    infini_local_attention(ref_ctx, &s, q.p, q.ld, k.p, k.ld, v.p, v.ld, scale, orf.p, orf.ld);
+    double w;
+    int c = gm_close(&o, &orf, &w);
+    ok(st == INFINI_OK && c && gm_guards_ok(&o),
+       "%s local_attention n=%td dk=%td dv=%td%s (err %.2g)", name, s.n, s.d_key, s.d_value,
+       inf_v ? " inf in last V row" : nan_q ? " NaN in q_70" : "", w);
+    gm_free(&q); gm_free(&k); gm_free(&v); gm_free(&o); gm_free(&orf);
+  }
+}
+
+static void check_step(infini_context *ctx, const char *name, infini_update_rule rule) {
+  for (size_t i = 0; i < N_SHAPES; i += 2) {
+    infini_head_shape s = shape_at(i);
+    gmat q = gm_new(s.n, s.d_key, 3, 1), k = gm_new(s.n, s.d_key, 1, 2);
+    gmat v = gm_new(s.n, s.d_value, 2, 3);
+    gmat m = gm_new(s.d_key, s.d_value, 2, 1), z = gm_new(1, s.d_key, 0, 2);
+    gm_fill(&q, -2, 2); gm_fill(&k, -2, 2); gm_fill(&v, -2, 2);
+    gm_fill(&m, -2, 2); gm_fill(&z, 0.5f, 5);
+    gmat mr = gm_clone(&m, 0, 0), zr = gm_clone(&z, 0, 0);
+    infini_step_params p = {rule, (i % 3) ? 0.4f : -INFINITY, 0.0f,
+                            infini_default_scale(s.d_key)};
+    gmat o = gm_new(s.n, s.d_value, 3, 1), orf = gm_new(s.n, s.d_value, 0, 0);
+    infini_status st = infini_segment_step(ctx, &s, &p, q.p, q.ld, k.p, k.ld, v.p, v.ld,
+                                           m.p, m.ld, z.p, o.p, o.ld);
+    infini_segment_step(ref_ctx, &s, &p, q.p, q.ld, k.p, k.ld, v.p, v.ld, mr.p, mr.ld,
+                        zr.p, orf.p, orf.ld);
+    double w, wm, wz;
+    int c = gm_close(&o, &orf, &w) & gm_close(&m, &mr, &wm) & gm_close(&z, &zr, &wz);
+    ok(st == INFINI_OK && c && gm_guards_ok(&o) && gm_guards_ok(&m) && gm_guards_ok(&z),
+       "%s segment_step %s n=%td dk=%td dv=%td (err out %.2g, M %.2g)", name,
+       rule == INFINI_UPDATE_DELTA ? "delta" : "linear", s.n, s.d_key, s.d_value, w, wm);
+    gm_free(&q); gm_free(&k); gm_free(&v); gm_free(&m); gm_free(&z);
+    gm_free(&mr); gm_free(&zr); gm_free(&o); gm_free(&orf);
+  }
+}
+
+static void check_layer(infini_context *ctx, const char *name, infini_update_rule rule) {
+  const ptrdiff_t H = 4, HKV = 2, dk = 17, dv = 33;
+  const ptrdiff_t ns[] = {1, 13, 65};
+  for (int t = 0; t < 3; t++) {
+    ptrdiff_t n = ns[t];
+    infini_layer_config cfg = {H, HKV, dk, dv, rule, 0.0f, infini_default_scale(dk)};
+    gmat q = gm_new(n, H * dk, 3, 1), k = gm_new(n, HKV * dk, 1, 2);
+    gmat v = gm_new(n, HKV * dv, 2, 3);
+    gm_fill(&q, -2, 2); gm_fill(&k, -2, 2); gm_fill(&v, -2, 2);
+    float beta[4] = {0.5f, -1.0f, INFINITY, 2.0f};
+    infini_state *s1, *s2;
+    infini_state_create(HKV, dk, dv, &s1);
+    infini_state_create(HKV, dk, dv, &s2);
+    gmat o = gm_new(n, H * dv, 3, 1), orf = gm_new(n, H * dv, 0, 0);
+    infini_status st = INFINI_OK;
+    /* Two segments, so the second reads a nonzero memory. */
+    for (int seg = 0; seg < 2; seg++) {
+      st |= infini_layer_step(ctx, &cfg, n, q.p, q.ld, k.p, k.ld, v.p, v.ld, beta, s1, o.p, o.ld);
+      infini_layer_step(ref_ctx, &cfg, n, q.p, q.ld, k.p, k.ld, v.p, v.ld, beta, s2, orf.p, orf.ld);
+    }
+    double w;
+    int c = gm_close(&o, &orf, &w);
+    for (ptrdiff_t g = 0; g < HKV; g++) {
+      float *m1, *z1, *m2, *z2;
+      ptrdiff_t ld1, ld2;
+      infini_state_head(s1, g, &m1, &ld1, &z1);
+      infini_state_head(s2, g, &m2, &ld2, &z2);
+      gmat a = {m1, m1, dk, dv, ld1, 0}, b = {m2, m2, dk, dv, ld2, 0};
+      double wm;
+      c &= gm_close(&a, &b, &wm);
+    }
+    ok(st == INFINI_OK && c && gm_guards_ok(&o), "%s layer_step %s H=4 H_kv=2 n=%td (err %.2g)",
+       name, rule == INFINI_UPDATE_DELTA ? "delta" : "linear", n, w);
+    infini_state_free(s1); infini_state_free(s2);
+    gm_free(&q); gm_free(&k); gm_free(&v); gm_free(&o); gm_free(&orf);
+  }
+}
+
+int main(void) {
+  const infini_backend *ref;
+  if (infini_backend_find("ref", &ref) != INFINI_OK ||
+      infini_context_create(ref, &ref_ctx) != INFINI_OK) {
+    printf("Bail out! no ref backend\n");
+    return 99;
+  }
+  /* The dispatched default is native. */
+  const infini_backend *def;
+  infini_backend_find(NULL, &def);
+  ok(def && def->availability() == INFINI_NATIVE, "default backend %s is native",
+     def ? def->name : "(none)");
+  printf("# default backend: %s\n", def ? def->name : "(none)");
+
+  for (size_t b = 0; b < infini_backend_count(); b++) {
+    const infini_backend *be = infini_backend_at(b);
+    infini_availability av = be->availability();
+    printf("# backend %s: %s - %s\n", be->name,
+           av == INFINI_NATIVE ? "native" : av == INFINI_EMULATED ? "emulated" : "unavailable",
+           be->description);
+    if (av == INFINI_UNAVAILABLE) {
+      printf("ok %d - %s # SKIP the CPU lacks this ISA\n", ++n_test, be->name);
+      continue;
+    }
+    ok(infini_backend_check(be) == INFINI_OK && be->segment_step && be->layer_step,
+       "%s: complete backend table", be->name);
+    infini_context *ctx;
+    if (infini_context_create(be, &ctx) != INFINI_OK) {
+      ok(0, "%s: context", be->name);
+      continue;
+    }
+    check_feature_map(ctx, be->name);
+    check_mix(ctx, be->name);
+    check_retrieve(ctx, be->name);
+    check_update(ctx, be->name, 0);
+    check_update(ctx, be->name, 1);
+    check_attention(ctx, be->name);
+    check_step(ctx, be->name, INFINI_UPDATE_LINEAR);
+    check_step(ctx, be->name, INFINI_UPDATE_DELTA);
+    check_layer(ctx, be->name, INFINI_UPDATE_LINEAR);
+    check_layer(ctx, be->name, INFINI_UPDATE_DELTA);
+    infini_context_free(ctx);
+  }
+  infini_context_free(ref_ctx);
+  printf("1..%d\n", n_test);
+  return n_fail ? 1 : 0;
+}
