@@ -1,0 +1,1772 @@
+/*
+ * tests/test_badinput.c - every status code of every public entry point.
+ *
+ * All tensors live in one arena; before each call the arena and the layer
+ * state's memory are snapshotted, and after each failing call both must be
+ * bit-identical to the snapshot ("no output and no memory state has been
+ * modified"). Output regions start as a sentinel NaN. Sizes whose byte
+ * count overflows are passed with small arena pointers: the library must
+ * reject them before touching memory (ASan would see an access).
+ *
+ * Custom backends built from the ref functions (ref/ref.h) give the codes
+ * the ref backend cannot: UNAVAILABLE, BACKEND (kernels returning unknown
+ * codes), NOMEM (a workspace too large to allocate), and check that the
+ * library's composition of segment_step/layer_step equals the fused ref
+ * entries bit for bit. A test plugin (tests/plugin_test.c) covers
+ * infini_plugin_load. The registry is filled last, until INFINI_ERR_FULL.
+ */
+#include "config.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "infini.h"
+#include "ref/ref.h"
+#include "tests/tap.h"
+#include "tests/testutil.h"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#endif
+
+/* Under AddressSanitizer, the NOMEM cases request more than ASan's
+ * allocator supports: make it return NULL, as malloc would, instead of
+ * aborting the process. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_HAVE_ASAN 1
+#endif
+#endif
+#ifdef TEST_HAVE_ASAN
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+  return "allocator_may_return_null=1";
+}
+#endif
+
+/* ----------------------------------------------------------------------- */
+/* Fixture: one arena, a per-head shape, a layer, a state.                   */
+/* ----------------------------------------------------------------------- */
+
+enum {
+  OFF_Q = 0, OFF_K = 64, OFF_V = 128, OFF_M = 192, OFF_Z = 256, OFF_OUT = 320,
+  OFF_AM = 384, OFF_AD = 448, OFF_X = 512, OFF_Y = 576,
+  OFF_LQ = 1024, OFF_LK = 1152, OFF_LV = 1280, OFF_LO = 1408, OFF_LB = 1536,
+  ARENA = 2048
+};
+
+static float arena[ARENA], arena_snap[ARENA];
+static float *const q = arena + OFF_Q, *const k = arena + OFF_K,
+             *const v = arena + OFF_V, *const m = arena + OFF_M,
+             *const z = arena + OFF_Z, *const out = arena + OFF_OUT,
+             *const am = arena + OFF_AM, *const ad = arena + OFF_AD,
+             *const x = arena + OFF_X, *const y = arena + OFF_Y,
+             *const lq = arena + OFF_LQ, *const lk = arena + OFF_LK,
+             *const lv = arena + OFF_LV, *const lo = arena + OFF_LO,
+             *const lbeta = arena + OFF_LB;
+
+/* Per-head: N = 4, d_key = 3, d_value = 2, packed. */
+#define N 4
+#define DK 3
+#define DV 2
+static const infini_head_shape S = {N, DK, DV};
+/* Layer: H = 4, H_kv = 2, same head widths, packed. */
+#define H 4
+#define HKV 2
+static const infini_layer_config LC = {H,   HKV, DK, DV, INFINI_UPDATE_LINEAR,
+                                       0.0f, 0.5f};
+#define LDQ (H * DK)
+#define LDK (HKV * DK)
+#define LDV (HKV * DV)
+#define LDO (H * DV)
+
+/* An object whose address stands for "an output pointer not written". */
+static union {
+  max_align_t align;
+  char bytes[256];
+} sentinel_obj;
+#define SENTINEL_PTR(T) ((T *)(void *)&sentinel_obj)
+
+static infini_context *ctx;      /* ref */
+static infini_state *state;      /* H_kv = 2, d_key = 3, d_value = 2 */
+static float *state_m, *state_z; /* head 0's block = start of all blocks */
+static float state_snap[HKV * DK * (DV + 1)];
+
+/* Sizes whose byte counts overflow. */
+#define HUGE_ROWS (PTRDIFF_MAX / 2) /* (rows-1)*4 overflows ptrdiff_t */
+#define BIG_ROWS (PTRDIFF_MAX / 8)  /* fits, but > PTRDIFF_MAX/4 floats */
+#define HUGE_LD (PTRDIFF_MAX - 1)   /* (rows-1)*ld + cols overflows */
+
+static void fill_fixture(void) {
+  tu_rng r = tu_rng_seed(0xBAD);
+  tu_fill(&r, 1, ARENA, arena, ARENA, -1, 1);
+  tu_fill(&r, 1, DK, z, DK, 0.5f, 2);
+  tu_set(out, 64, tu_sentinel());
+  tu_set(y, 64, tu_sentinel());
+  tu_set(lo, 128, tu_sentinel());
+  const float b[H] = {0.5f, -1.0f, 2.0f, 0.0f};
+  memcpy(lbeta, b, sizeof b);
+}
+
+static void snap_take(void) {
+  memcpy(arena_snap, arena, sizeof arena);
+  memcpy(state_snap, state_m, sizeof(float) * HKV * DK * DV);
+  memcpy(state_snap + HKV * DK * DV, state_z, sizeof(float) * HKV * DK);
+}
+
+static bool snap_same(void) {
+  return memcmp(arena_snap, arena, sizeof arena) == 0 &&
+         memcmp(state_snap, state_m, sizeof(float) * HKV * DK * DV) == 0 &&
+         memcmp(state_snap + HKV * DK * DV, state_z,
+                sizeof(float) * HKV * DK) == 0;
+}
+
+/* A set of acceptable statuses, for the rare call where two conditions of
+ * (S19) hold at once and the spec leaves the order of checks open. */
+#define ST(x) (1u << (unsigned)(x))
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static bool report_set(infini_status got, unsigned want, const char *fmt,
+                       ...) {
+  char name[400], wants[120] = "";
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(name, sizeof name, fmt, ap);
+  va_end(ap);
+  for (int c = 0; c < INFINI_STATUS_COUNT; c++)
+    if (want & ST(c)) {
+      if (wants[0])
+        strcat(wants, " or ");
+      strcat(wants, tu_status_name((infini_status)c));
+    }
+  const bool is_ok = want == ST(INFINI_OK);
+  const bool status_ok = (unsigned)got < INFINI_STATUS_COUNT && (want & ST(got));
+  const bool untouched = is_ok || snap_same();
+  if (!status_ok)
+    tap_diag("got %s (%d)", tu_status_name(got), (int)got);
+  if (!untouched)
+    tap_diag("an output or the memory state was modified by a failing call");
+  if (is_ok)
+    return tap_ok(status_ok, "%s -> INFINI_OK", name);
+  return tap_ok(status_ok && untouched, "%s -> %s, nothing modified", name,
+                wants);
+}
+
+/* EXPECT(want, call, "name", ...): snapshot, call, check. EXPECT_SET takes
+ * a set of statuses, ST(a) | ST(b). */
+#define EXPECT(want, call, ...) \
+  (snap_take(), report_set((call), ST(want), __VA_ARGS__))
+#define EXPECT_SET(set, call, ...) \
+  (snap_take(), report_set((call), (set), __VA_ARGS__))
+
+/* ----------------------------------------------------------------------- */
+/* Custom backends.                                                          */
+/* ----------------------------------------------------------------------- */
+
+static infini_availability avail_native(void) { return INFINI_NATIVE; }
+static infini_availability avail_none(void) { return INFINI_UNAVAILABLE; }
+static infini_availability avail_emulated(void) { return INFINI_EMULATED; }
+
+/* Kernels that fail with an arbitrary (possibly unknown) status. */
+static infini_status fail_code = (infini_status)1234;
+static int fail_calls;
+
+static infini_status f_fm(ptrdiff_t r, ptrdiff_t c, const float *xx,
+                          ptrdiff_t ldx, float *yy, ptrdiff_t ldy) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_ret(const infini_head_shape *s, const float *qq,
+                           ptrdiff_t ldq, const float *mm, ptrdiff_t ldm,
+                           const float *zz, float eps, float *a,
+                           ptrdiff_t lda) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_upl(const infini_head_shape *s, const float *kk,
+                           ptrdiff_t ldk, const float *vv, ptrdiff_t ldv,
+                           float *mm, ptrdiff_t ldm, float *zz) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_upd(const infini_head_shape *s, const float *kk,
+                           ptrdiff_t ldk, const float *vv, ptrdiff_t ldv,
+                           float *mm, ptrdiff_t ldm, float *zz, float eps,
+                           void *work) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_mix(ptrdiff_t r, ptrdiff_t c, float beta,
+                           const float *a, ptrdiff_t lda, const float *b,
+                           ptrdiff_t ldb, float *o, ptrdiff_t ldo) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_att(const infini_head_shape *s, const float *qq,
+                           ptrdiff_t ldq, const float *kk, ptrdiff_t ldk,
+                           const float *vv, ptrdiff_t ldv, float scale,
+                           float *o, ptrdiff_t ldo, void *work) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_step(const infini_head_shape *s,
+                            const infini_step_params *p, const float *qq,
+                            ptrdiff_t ldq, const float *kk, ptrdiff_t ldk,
+                            const float *vv, ptrdiff_t ldv, float *mm,
+                            ptrdiff_t ldm, float *zz, float *o, ptrdiff_t ldo,
+                            void *work) {
+  fail_calls++;
+  return fail_code;
+}
+static infini_status f_layer(const infini_layer_config *c, ptrdiff_t n,
+                             const float *qq, ptrdiff_t ldq, const float *kk,
+                             ptrdiff_t ldk, const float *vv, ptrdiff_t ldv,
+                             const float *beta, float *mm, float *zz,
+                             float *o, ptrdiff_t ldo, void *work) {
+  fail_calls++;
+  return fail_code;
+}
+
+#define BASE(nm, av)                                                  \
+  .abi_version = INFINI_ABI_VERSION, .struct_size = sizeof(infini_backend), \
+  .name = (nm), .description = "test backend", .availability = (av)
+
+#define REF_KERNELS                                                    \
+  .feature_map = infini_ref_feature_map_f32,                           \
+  .retrieve = infini_ref_retrieve_f32,                                 \
+  .update_linear = infini_ref_update_linear_f32,                       \
+  .update_delta = infini_ref_update_delta_f32, .mix = infini_ref_mix_f32, \
+  .local_attention = infini_ref_local_attention_f32
+
+static infini_backend be_fail = {
+    BASE("tb_fail", avail_native), .feature_map = f_fm, .retrieve = f_ret,
+    .update_linear = f_upl, .update_delta = f_upd, .mix = f_mix,
+    .local_attention = f_att, .segment_step = f_step, .layer_step = f_layer};
+/* The same kernels without segment_step / layer_step: the composition
+ * must propagate the failure. */
+static infini_backend be_fail_comp = {
+    BASE("tb_fail_composed", avail_native), .feature_map = f_fm,
+    .retrieve = f_ret, .update_linear = f_upl, .update_delta = f_upd,
+    .mix = f_mix, .local_attention = f_att};
+static infini_backend be_unavail = {BASE("tb_unavailable", avail_none),
+                                    REF_KERNELS};
+static infini_backend be_emulated = {BASE("tb_emulated", avail_emulated),
+                                     REF_KERNELS};
+
+/* Workspace too large for any allocator: NOMEM from the context arena. */
+static size_t huge_ws(const infini_head_shape *s) { return (size_t)1 << 50; }
+static infini_backend be_huge = {BASE("tb_hugework", avail_native),
+                                 .workspace_bytes = huge_ws, REF_KERNELS,
+                                 .segment_step = infini_ref_segment_step_f32,
+                                 .layer_step = infini_ref_layer_step_f32};
+
+/* The ref kernels with segment_step = layer_step = NULL, so the library
+ * composes them. The wrappers check the documented workspace contract:
+ * 64-byte aligned, workspace_bytes long (scribbled over, so that ASan or
+ * the results see a buffer that is too short or shared with A_mem). */
+static int ws_misaligned, ws_calls;
+static infini_status c_att(const infini_head_shape *s, const float *qq,
+                           ptrdiff_t ldq, const float *kk, ptrdiff_t ldk,
+                           const float *vv, ptrdiff_t ldv, float scale,
+                           float *o, ptrdiff_t ldo, void *work) {
+  ws_calls++;
+  if ((uintptr_t)work % 64 != 0)
+    ws_misaligned++;
+  memset(work, 0xA5, infini_ref_work_bytes_f32(s));
+  return infini_ref_local_attention_f32(s, qq, ldq, kk, ldk, vv, ldv, scale, o,
+                                        ldo, work);
+}
+static infini_status c_upd(const infini_head_shape *s, const float *kk,
+                           ptrdiff_t ldk, const float *vv, ptrdiff_t ldv,
+                           float *mm, ptrdiff_t ldm, float *zz, float eps,
+                           void *work) {
+  ws_calls++;
+  if ((uintptr_t)work % 64 != 0)
+    ws_misaligned++;
+  memset(work, 0x5A, infini_ref_work_bytes_f32(s));
+  return infini_ref_update_delta_f32(s, kk, ldk, vv, ldv, mm, ldm, zz, eps,
+                                     work);
+}
+static infini_backend be_comp = {
+    BASE("tb_composed", avail_native),
+    .workspace_bytes = infini_ref_work_bytes_f32,
+    .feature_map = infini_ref_feature_map_f32,
+    .retrieve = infini_ref_retrieve_f32,
+    .update_linear = infini_ref_update_linear_f32, .update_delta = c_upd,
+    .mix = infini_ref_mix_f32, .local_attention = c_att};
+
+/* ----------------------------------------------------------------------- */
+/* infini_strerror, infini_version, infini_default_scale                     */
+/* ----------------------------------------------------------------------- */
+
+static void test_strerror(void) {
+  bool ok = true;
+  for (int i = 0; i < INFINI_STATUS_COUNT; i++) {
+    const char *s = infini_strerror((infini_status)i);
+    if (!s || !*s) {
+      tap_diag("code %d has no sentence", i);
+      ok = false;
+      continue;
+    }
+    for (int j = 0; j < i; j++)
+      if (strcmp(s, infini_strerror((infini_status)j)) == 0) {
+        tap_diag("codes %d and %d share the sentence \"%s\"", j, i, s);
+        ok = false;
+      }
+  }
+  tap_ok(ok, "infini_strerror: a distinct non-empty sentence for each code "
+             "0..INFINI_STATUS_COUNT-1");
+  const infini_status unknown[3] = {(infini_status)INFINI_STATUS_COUNT,
+                                    (infini_status)1234, (infini_status)-1};
+  ok = true;
+  for (int u = 0; u < 3; u++) {
+    const char *s = infini_strerror(unknown[u]);
+    ok = ok && s && *s;
+    for (int j = 0; j < INFINI_STATUS_COUNT && ok; j++)
+      ok = strcmp(s, infini_strerror((infini_status)j)) != 0;
+  }
+  tap_ok(ok, "infini_strerror: unknown codes (15, 1234, -1) get a sentence "
+             "of their own, never NULL");
+  const char *ver = infini_version();
+  tap_ok(ver && *ver, "infini_version: non-empty (\"%s\")", ver ? ver : "");
+  tap_ok(infini_default_scale(4) == 0.5f && infini_default_scale(1) == 1.0f &&
+             isnan(infini_default_scale(0)) && isnan(infini_default_scale(-3)),
+         "infini_default_scale: 1/sqrt(d_key); NaN for d_key <= 0");
+}
+
+/* ----------------------------------------------------------------------- */
+/* Backends: find, at, count, check, register; context                       */
+/* ----------------------------------------------------------------------- */
+
+static const infini_backend *ref_be;
+static size_t n_builtin;
+
+static void test_backends(void) {
+  const infini_backend *be = NULL;
+  n_builtin = infini_backend_count();
+  tap_ok(n_builtin >= 1 && infini_backend_at(0) != NULL &&
+             infini_backend_at(n_builtin) == NULL &&
+             infini_backend_at(SIZE_MAX) == NULL,
+         "infini_backend_count / _at: >= 1 built-in, NULL past the end");
+  tap_ok(infini_backend_find("ref", &be) == INFINI_OK && be &&
+             strcmp(be->name, "ref") == 0 && be == &infini_backend_ref,
+         "infini_backend_find(\"ref\") -> INFINI_OK, the ref table");
+  ref_be = be;
+  tap_ok(infini_backend_find("ref", NULL) == INFINI_ERR_NULL,
+         "infini_backend_find: NULL out -> INFINI_ERR_NULL");
+  const infini_backend *keep = (const infini_backend *)&be_fail;
+  be = keep;
+  tap_ok(infini_backend_find("nope", &be) == INFINI_ERR_NOT_FOUND && be == keep,
+         "infini_backend_find(\"nope\") -> INFINI_ERR_NOT_FOUND, out "
+         "untouched");
+  tap_ok(infini_backend_find("", &be) == INFINI_ERR_NOT_FOUND && be == keep,
+         "infini_backend_find(\"\") -> INFINI_ERR_NOT_FOUND");
+  be = NULL;
+  tap_ok(infini_backend_find(NULL, &be) == INFINI_OK && be != NULL &&
+             be->availability() == INFINI_NATIVE,
+         "infini_backend_find(NULL) -> INFINI_OK, a native backend");
+  const infini_backend *def = be;
+  tap_ok(infini_backend_find("default", &be) == INFINI_OK && be == def,
+         "infini_backend_find(\"default\") = find(NULL)");
+
+  /* infini_backend_check */
+  tap_ok(infini_backend_check(&infini_backend_ref) == INFINI_OK,
+         "infini_backend_check(ref) -> INFINI_OK");
+  tap_ok(infini_backend_check(NULL) == INFINI_ERR_NULL,
+         "infini_backend_check(NULL) -> INFINI_ERR_NULL");
+  infini_backend t = infini_backend_ref;
+  t.abi_version = INFINI_ABI_VERSION + 1;
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: abi_version + 1 -> INFINI_ERR_ABI");
+  t.abi_version = 0;
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: abi_version 0 -> INFINI_ERR_ABI");
+  t = infini_backend_ref;
+  t.struct_size = sizeof(infini_backend) - sizeof(void *);
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: struct_size too small -> INFINI_ERR_ABI");
+  t.struct_size = sizeof(infini_backend) + 8;
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: struct_size too large -> INFINI_ERR_ABI");
+  t = infini_backend_ref;
+  t.name = NULL;
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: name NULL -> INFINI_ERR_ABI");
+  t.name = "";
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: name \"\" -> INFINI_ERR_ABI");
+#define MISSING(field)                                                     \
+  do {                                                                     \
+    t = infini_backend_ref;                                                \
+    t.field = NULL;                                                        \
+    tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,                     \
+           "infini_backend_check: required " #field " NULL -> INFINI_ERR_ABI"); \
+  } while (0)
+  MISSING(availability);
+  MISSING(feature_map);
+  MISSING(retrieve);
+  MISSING(update_linear);
+  MISSING(update_delta);
+  MISSING(mix);
+  MISSING(local_attention);
+#undef MISSING
+  t = infini_backend_ref;
+  t.workspace_bytes = NULL;
+  t.segment_step = NULL;
+  t.layer_step = NULL;
+  tap_ok(infini_backend_check(&t) == INFINI_OK,
+         "infini_backend_check: optional workspace_bytes, segment_step, "
+         "layer_step NULL -> INFINI_OK");
+
+  /* infini_backend_register */
+  const size_t before = infini_backend_count();
+  tap_ok(infini_backend_register(NULL) == INFINI_ERR_NULL &&
+             infini_backend_count() == before,
+         "infini_backend_register(NULL) -> INFINI_ERR_NULL");
+  static infini_backend bad;
+  bad = be_comp;
+  bad.name = "tb_bad_abi";
+  bad.abi_version = 99;
+  tap_ok(infini_backend_register(&bad) == INFINI_ERR_ABI &&
+             infini_backend_count() == before,
+         "infini_backend_register: wrong abi_version -> INFINI_ERR_ABI, not "
+         "registered");
+  bad.abi_version = INFINI_ABI_VERSION;
+  bad.mix = NULL;
+  tap_ok(infini_backend_register(&bad) == INFINI_ERR_ABI &&
+             infini_backend_count() == before,
+         "infini_backend_register: missing mix -> INFINI_ERR_ABI");
+  static infini_backend dup_ref;
+  dup_ref = be_comp;
+  dup_ref.name = "ref";
+  tap_ok(infini_backend_register(&dup_ref) == INFINI_ERR_PARAM &&
+             infini_backend_count() == before,
+         "infini_backend_register: duplicate of built-in name \"ref\" -> "
+         "INFINI_ERR_PARAM");
+
+  infini_backend *customs[] = {&be_fail, &be_fail_comp, &be_unavail,
+                               &be_emulated, &be_huge, &be_comp};
+  bool ok = true;
+  for (size_t i = 0; i < sizeof customs / sizeof customs[0]; i++)
+    ok = ok && infini_backend_register(customs[i]) == INFINI_OK &&
+         infini_backend_at(before + i) == customs[i];
+  ok = ok && infini_backend_count() == before + 6 &&
+       infini_backend_find("tb_composed", &be) == INFINI_OK && be == &be_comp;
+  tap_ok(ok, "infini_backend_register: 6 custom test backends -> INFINI_OK, "
+             "listed in order and found by name");
+  static infini_backend dup_custom;
+  dup_custom = be_comp;
+  dup_custom.name = "tb_fail"; /* another table, same name */
+  tap_ok(infini_backend_register(&dup_custom) == INFINI_ERR_PARAM &&
+             infini_backend_register(&be_fail) == INFINI_ERR_PARAM &&
+             infini_backend_count() == before + 6,
+         "infini_backend_register: duplicate of a registered name (and the "
+         "same table again) -> INFINI_ERR_PARAM");
+}
+
+static void test_context(void) {
+  infini_context *c = NULL, *const keep = SENTINEL_PTR(infini_context);
+  tap_ok(infini_context_create(ref_be, &c) == INFINI_OK && c &&
+             infini_context_backend(c) == ref_be,
+         "infini_context_create(ref) -> INFINI_OK, context_backend = ref");
+  infini_context_free(c);
+  c = NULL;
+  const infini_backend *def = NULL;
+  infini_backend_find(NULL, &def);
+  tap_ok(infini_context_create(NULL, &c) == INFINI_OK && c &&
+             infini_context_backend(c) == def,
+         "infini_context_create(NULL) -> INFINI_OK on the default backend");
+  infini_context_free(c);
+  tap_ok(infini_context_create(ref_be, NULL) == INFINI_ERR_NULL,
+         "infini_context_create: NULL out -> INFINI_ERR_NULL");
+  infini_backend t = infini_backend_ref;
+  t.abi_version = 7;
+  c = keep;
+  tap_ok(infini_context_create(&t, &c) == INFINI_ERR_ABI && c == keep,
+         "infini_context_create: bad table -> INFINI_ERR_ABI, out untouched");
+  t = infini_backend_ref;
+  t.retrieve = NULL;
+  tap_ok(infini_context_create(&t, &c) == INFINI_ERR_ABI && c == keep,
+         "infini_context_create: table missing retrieve -> INFINI_ERR_ABI");
+  tap_ok(infini_context_create(&be_unavail, &c) == INFINI_ERR_UNAVAILABLE &&
+             c == keep,
+         "infini_context_create: availability() = INFINI_UNAVAILABLE -> "
+         "INFINI_ERR_UNAVAILABLE, out untouched");
+  c = NULL;
+  tap_ok(infini_context_create(&be_emulated, &c) == INFINI_OK && c,
+         "infini_context_create: an INFINI_EMULATED backend -> INFINI_OK");
+  infini_context_free(c);
+  infini_context_free(NULL);
+  tap_ok(infini_context_backend(NULL) == NULL,
+         "infini_context_free(NULL) is a no-op; context_backend(NULL) = NULL");
+}
+
+/* INFINI_BACKEND overrides the default. */
+static void test_env(void) {
+  const infini_backend *be = NULL, *native = NULL;
+  infini_context *c = NULL, *const keep = SENTINEL_PTR(infini_context);
+  unsetenv("INFINI_BACKEND");
+  infini_backend_find(NULL, &native);
+
+  setenv("INFINI_BACKEND", "ref", 1);
+  tap_ok(infini_backend_find(NULL, &be) == INFINI_OK && be == ref_be &&
+             infini_backend_find("default", &be) == INFINI_OK && be == ref_be,
+         "INFINI_BACKEND=ref: find(NULL) and find(\"default\") -> ref");
+  setenv("INFINI_BACKEND", "tb_emulated", 1);
+  tap_ok(infini_backend_find(NULL, &be) == INFINI_OK && be == &be_emulated &&
+             infini_backend_find("default", &be) == INFINI_OK &&
+             be == &be_emulated &&
+             infini_backend_find("ref", &be) == INFINI_OK && be == ref_be,
+         "INFINI_BACKEND=tb_emulated (registered): find(NULL), "
+         "find(\"default\") -> it; find(\"ref\") still ref");
+  tap_ok(infini_context_create(NULL, &c) == INFINI_OK &&
+             infini_context_backend(c) == &be_emulated,
+         "INFINI_BACKEND=tb_emulated: context_create(NULL) uses it");
+  infini_context_free(c);
+  c = keep;
+  setenv("INFINI_BACKEND", "tb_unavailable", 1);
+  tap_ok(infini_context_create(NULL, &c) == INFINI_ERR_UNAVAILABLE && c == keep,
+         "INFINI_BACKEND=tb_unavailable: context_create(NULL) -> "
+         "INFINI_ERR_UNAVAILABLE");
+  setenv("INFINI_BACKEND", "nope", 1);
+  be = &be_huge;
+  tap_ok(infini_backend_find(NULL, &be) == INFINI_ERR_NOT_FOUND &&
+             be == &be_huge,
+         "INFINI_BACKEND=nope: find(NULL) -> INFINI_ERR_NOT_FOUND");
+  tap_ok(infini_context_create(NULL, &c) == INFINI_ERR_NOT_FOUND && c == keep,
+         "INFINI_BACKEND=nope: context_create(NULL) -> INFINI_ERR_NOT_FOUND");
+  setenv("INFINI_BACKEND", "", 1);
+  tap_ok(infini_backend_find(NULL, &be) == INFINI_OK && be == native,
+         "INFINI_BACKEND=\"\": the best native backend");
+  setenv("INFINI_BACKEND", "default", 1);
+  tap_ok(infini_backend_find(NULL, &be) == INFINI_OK && be == native,
+         "INFINI_BACKEND=default: the best native backend");
+  unsetenv("INFINI_BACKEND");
+}
+
+/* ----------------------------------------------------------------------- */
+/* State                                                                      */
+/* ----------------------------------------------------------------------- */
+
+static void test_state(void) {
+  infini_state *s = NULL, *const keep = SENTINEL_PTR(infini_state);
+  size_t bytes = 777;
+
+  /* create */
+  tap_ok(infini_state_create(2, 3, 4, NULL) == INFINI_ERR_NULL,
+         "infini_state_create: NULL out -> INFINI_ERR_NULL");
+  const ptrdiff_t bad_sizes[6][3] = {{0, 3, 4}, {2, 0, 4}, {2, 3, 0},
+                                     {-1, 3, 4}, {2, -3, 4}, {2, 3, -4}};
+  bool ok = true;
+  for (int i = 0; i < 6; i++) {
+    s = keep;
+    bytes = 777;
+    ok = ok &&
+         infini_state_create(bad_sizes[i][0], bad_sizes[i][1], bad_sizes[i][2],
+                             &s) == INFINI_ERR_SIZE && s == keep &&
+         infini_state_bytes(bad_sizes[i][0], bad_sizes[i][1], bad_sizes[i][2],
+                            &bytes) == INFINI_ERR_SIZE && bytes == 777;
+  }
+  tap_ok(ok, "infini_state_create / _bytes: a zero or negative size in each "
+             "position -> INFINI_ERR_SIZE, outputs untouched");
+  s = keep;
+  tap_ok(infini_state_create(PTRDIFF_MAX, 2, 2, &s) == INFINI_ERR_OVERFLOW &&
+             s == keep &&
+             infini_state_bytes(PTRDIFF_MAX, 2, 2, &bytes) ==
+                 INFINI_ERR_OVERFLOW && bytes == 777,
+         "infini_state_create / _bytes: H_kv*dk*dv overflows ptrdiff_t -> "
+         "INFINI_ERR_OVERFLOW");
+  const ptrdiff_t p31 = (ptrdiff_t)1 << 31;
+  tap_ok(infini_state_create(1, p31, p31, &s) == INFINI_ERR_OVERFLOW &&
+             s == keep &&
+             infini_state_bytes(1, p31, p31, &bytes) == INFINI_ERR_OVERFLOW &&
+             bytes == 777,
+         "infini_state_create / _bytes: 2^62 + 2^31 floats (fits ptrdiff_t, "
+         "bytes overflow size_t) -> INFINI_ERR_OVERFLOW");
+  tap_ok(infini_state_bytes(2, 3, 4, NULL) == INFINI_ERR_NULL,
+         "infini_state_bytes: NULL out -> INFINI_ERR_NULL");
+  tap_ok(infini_state_bytes(2, 3, 4, &bytes) == INFINI_OK && bytes == 120,
+         "infini_state_bytes(2, 3, 4) -> INFINI_OK, 120");
+
+  /* NOMEM: 2^40 floats (4 TiB) fit size_t but cannot be allocated. */
+  const ptrdiff_t p20 = (ptrdiff_t)1 << 20;
+  s = keep;
+  const infini_status st = infini_state_create(1, p20, p20, &s);
+  if (st == INFINI_OK) {
+    infini_state_free(s);
+    tap_ok(true, "infini_state_create(1, 2^20, 2^20) -> INFINI_ERR_NOMEM "
+                 "# SKIP calloc of 4 TiB succeeded (overcommit)");
+  } else {
+    tap_ok(st == INFINI_ERR_NOMEM && s == keep,
+           "infini_state_create(1, 2^20, 2^20): 4 TiB -> INFINI_ERR_NOMEM, "
+           "out untouched");
+  }
+
+  /* free, reset, size, shape, head */
+  infini_state_free(NULL);
+  tap_ok(infini_state_reset(NULL) == INFINI_ERR_NULL,
+         "infini_state_reset(NULL) -> INFINI_ERR_NULL (state_free(NULL) is a "
+         "no-op)");
+  infini_state *a = NULL, *b = NULL;
+  ok = infini_state_create(2, 3, 4, &a) == INFINI_OK && a;
+  tap_ok(ok, "infini_state_create(2, 3, 4) -> INFINI_OK");
+  if (!ok)
+    return;
+  bytes = 777;
+  tap_ok(infini_state_size(NULL, &bytes) == INFINI_ERR_NULL && bytes == 777 &&
+             infini_state_size(a, NULL) == INFINI_ERR_NULL,
+         "infini_state_size: NULL state or NULL out -> INFINI_ERR_NULL");
+  tap_ok(infini_state_size(a, &bytes) == INFINI_OK && bytes == 120,
+         "infini_state_size -> INFINI_OK, 120");
+  ptrdiff_t h1 = -5, h2 = -5, h3 = -5;
+  tap_ok(infini_state_shape(NULL, &h1, &h2, &h3) == INFINI_ERR_NULL &&
+             h1 == -5 && h2 == -5 && h3 == -5,
+         "infini_state_shape(NULL) -> INFINI_ERR_NULL, outputs untouched");
+  tap_ok(infini_state_shape(a, NULL, NULL, NULL) == INFINI_OK &&
+             infini_state_shape(a, NULL, &h2, NULL) == INFINI_OK && h2 == 3,
+         "infini_state_shape: NULL outputs allowed -> INFINI_OK");
+  float *hm = (float *)&arena, *hz = (float *)&arena;
+  ptrdiff_t ldm = -5;
+  tap_ok(infini_state_head(NULL, 0, &hm, &ldm, &hz) == INFINI_ERR_NULL &&
+             infini_state_head(a, 0, NULL, &ldm, &hz) == INFINI_ERR_NULL &&
+             infini_state_head(a, 0, &hm, NULL, &hz) == INFINI_ERR_NULL &&
+             infini_state_head(a, 0, &hm, &ldm, NULL) == INFINI_ERR_NULL &&
+             hm == arena && hz == arena && ldm == -5,
+         "infini_state_head: NULL state, m, ldm or z -> INFINI_ERR_NULL");
+  tap_ok(infini_state_head(a, -1, &hm, &ldm, &hz) == INFINI_ERR_PARAM &&
+             infini_state_head(a, 2, &hm, &ldm, &hz) == INFINI_ERR_PARAM &&
+             hm == arena && hz == arena && ldm == -5,
+         "infini_state_head: head -1 or head = n_kv_heads -> "
+         "INFINI_ERR_PARAM, outputs untouched");
+  tap_ok(infini_state_head(a, 1, &hm, &ldm, &hz) == INFINI_OK && ldm == 4,
+         "infini_state_head(state, 1) -> INFINI_OK, ldm = d_value");
+
+  /* copy */
+  for (int i = 0; i < 12; i++)
+    hm[-12 + i] = (float)i; /* head 0's block (head 1 is at +12) */
+  tap_ok(infini_state_copy(NULL, a) == INFINI_ERR_NULL &&
+             infini_state_copy(a, NULL) == INFINI_ERR_NULL,
+         "infini_state_copy: NULL dst or src -> INFINI_ERR_NULL");
+  const ptrdiff_t other[3][3] = {{1, 3, 4}, {2, 2, 4}, {2, 3, 5}};
+  ok = true;
+  for (int i = 0; i < 3; i++) {
+    infini_state *o = NULL;
+    float *om, *oz;
+    ptrdiff_t old;
+    ok = ok &&
+         infini_state_create(other[i][0], other[i][1], other[i][2], &o) ==
+             INFINI_OK &&
+         infini_state_head(o, 0, &om, &old, &oz) == INFINI_OK;
+    if (!o)
+      break;
+    om[0] = 42;
+    ok = ok && infini_state_copy(o, a) == INFINI_ERR_SHAPE && om[0] == 42 &&
+         infini_state_copy(a, o) == INFINI_ERR_SHAPE && hm[-12 + 1] == 1;
+    infini_state_free(o);
+  }
+  tap_ok(ok, "infini_state_copy: H_kv, d_key or d_value differ -> "
+             "INFINI_ERR_SHAPE, dst untouched");
+  ok = infini_state_create(2, 3, 4, &b) == INFINI_OK &&
+       infini_state_copy(b, a) == INFINI_OK && infini_state_copy(a, a) == INFINI_OK;
+  float *bm, *bz;
+  ok = ok && infini_state_head(b, 0, &bm, &ldm, &bz) == INFINI_OK &&
+       memcmp(bm, hm - 12, 12 * sizeof(float)) == 0;
+  tap_ok(ok, "infini_state_copy: same shape -> INFINI_OK (and onto itself)");
+  tap_ok(infini_state_reset(a) == INFINI_OK && hm[-12 + 5] == 0,
+         "infini_state_reset -> INFINI_OK");
+  infini_state_free(a);
+  infini_state_free(b);
+}
+
+/* ----------------------------------------------------------------------- */
+/* Operators                                                                 */
+/* ----------------------------------------------------------------------- */
+
+static infini_context *fail_ctx, *fail_comp_ctx, *huge_ctx;
+
+static void test_feature_map(void) {
+  const char *f = "infini_feature_map";
+  EXPECT(INFINI_OK, infini_feature_map(ctx, N, DK, x, DK, y, DK),
+         "%s: valid arguments", f);
+  EXPECT(INFINI_ERR_NULL, infini_feature_map(NULL, N, DK, x, DK, y, DK),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL, infini_feature_map(ctx, N, DK, NULL, DK, y, DK),
+         "%s: NULL x", f);
+  EXPECT(INFINI_ERR_NULL, infini_feature_map(ctx, N, DK, x, DK, NULL, DK),
+         "%s: NULL y", f);
+  EXPECT(INFINI_ERR_SIZE, infini_feature_map(ctx, 0, DK, x, DK, y, DK),
+         "%s: rows 0", f);
+  EXPECT(INFINI_ERR_SIZE, infini_feature_map(ctx, -1, DK, x, DK, y, DK),
+         "%s: rows -1", f);
+  EXPECT(INFINI_ERR_SIZE, infini_feature_map(ctx, N, 0, x, DK, y, DK),
+         "%s: cols 0", f);
+  EXPECT(INFINI_ERR_SIZE, infini_feature_map(ctx, N, -2, x, DK, y, DK),
+         "%s: cols -2", f);
+  EXPECT(INFINI_ERR_STRIDE, infini_feature_map(ctx, N, DK, x, DK - 1, y, DK),
+         "%s: ldx < cols", f);
+  EXPECT(INFINI_ERR_STRIDE, infini_feature_map(ctx, N, DK, x, 0, y, DK),
+         "%s: ldx 0", f);
+  EXPECT(INFINI_ERR_STRIDE, infini_feature_map(ctx, N, DK, x, -3, y, DK),
+         "%s: ldx -3", f);
+  EXPECT(INFINI_ERR_STRIDE, infini_feature_map(ctx, N, DK, x, DK, y, DK - 1),
+         "%s: ldy < cols", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_feature_map(ctx, HUGE_ROWS, DK, x, 4, y, 4),
+         "%s: rows PTRDIFF_MAX/2, ld 4", f);
+  EXPECT(INFINI_ERR_OVERFLOW, infini_feature_map(ctx, BIG_ROWS, DK, x, 4, y, 4),
+         "%s: rows PTRDIFF_MAX/8, ld 4 (bytes > PTRDIFF_MAX)", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_feature_map(ctx, 2, DK, x, HUGE_LD, y, DK),
+         "%s: ldx PTRDIFF_MAX-1", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_feature_map(ctx, 2, DK, x, DK, y, HUGE_LD),
+         "%s: ldy PTRDIFF_MAX-1", f);
+  EXPECT(INFINI_ERR_ALIAS, infini_feature_map(ctx, N, DK, x, DK, x + 1, DK),
+         "%s: y = x + 1 (partial overlap)", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_feature_map(ctx, N, DK, x, DK, x + N * DK - 1, DK),
+         "%s: y starts at x's last element", f);
+  EXPECT(INFINI_ERR_ALIAS, infini_feature_map(ctx, N, DK, x, DK, x, DK + 1),
+         "%s: y == x with ldy != ldx", f);
+  EXPECT(INFINI_OK, infini_feature_map(ctx, N, DK, x, DK, x + N * DK, DK),
+         "%s: y right after x (adjacent, disjoint)", f);
+
+  /* In place is allowed with equal strides and gives the same values. */
+  float want[N * DK], io[N * DK];
+  memcpy(io, x, sizeof io);
+  bool ok = infini_feature_map(ctx, N, DK, x, DK, want, DK) == INFINI_OK &&
+            infini_feature_map(ctx, N, DK, io, DK, io, DK) == INFINI_OK &&
+            memcmp(io, want, sizeof io) == 0;
+  tap_ok(ok, "%s: y == x, ldy == ldx (in place, allowed) -> INFINI_OK, same "
+             "values", f);
+  memcpy(io, x, sizeof io);
+  ok = infini_feature_map_inplace(ctx, N, DK, io, DK) == INFINI_OK &&
+       memcmp(io, want, sizeof io) == 0;
+  tap_ok(ok, "infini_feature_map_inplace: valid -> INFINI_OK, same values");
+
+  f = "infini_feature_map_inplace";
+  EXPECT(INFINI_ERR_NULL, infini_feature_map_inplace(NULL, N, DK, y, DK),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL, infini_feature_map_inplace(ctx, N, DK, NULL, DK),
+         "%s: NULL x", f);
+  EXPECT(INFINI_ERR_SIZE, infini_feature_map_inplace(ctx, 0, DK, y, DK),
+         "%s: rows 0", f);
+  EXPECT(INFINI_ERR_SIZE, infini_feature_map_inplace(ctx, N, -1, y, DK),
+         "%s: cols -1", f);
+  EXPECT(INFINI_ERR_STRIDE, infini_feature_map_inplace(ctx, N, DK, y, DK - 1),
+         "%s: ldx < cols", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_feature_map_inplace(ctx, HUGE_ROWS, DK, y, 4),
+         "%s: rows PTRDIFF_MAX/2, ld 4", f);
+  EXPECT(INFINI_ERR_BACKEND, infini_feature_map_inplace(fail_ctx, N, DK, y, DK),
+         "%s: kernel returns 1234", f);
+  EXPECT(INFINI_ERR_BACKEND, infini_feature_map(fail_ctx, N, DK, x, DK, y, DK),
+         "infini_feature_map: kernel returns 1234");
+}
+
+static void test_retrieve(void) {
+  const char *f = "infini_retrieve";
+  infini_head_shape s = S;
+  EXPECT(INFINI_OK, infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, out, DV),
+         "%s: valid arguments", f);
+  EXPECT(INFINI_OK, infini_retrieve(ctx, &S, q, DK, m, DV, z, -0.0f, out, DV),
+         "%s: eps = -0.0 (== 0, allowed)", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_retrieve(NULL, &S, q, DK, m, DV, z, 0.0f, out, DV),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_retrieve(ctx, NULL, q, DK, m, DV, z, 0.0f, out, DV),
+         "%s: NULL shape", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_retrieve(ctx, &S, NULL, DK, m, DV, z, 0.0f, out, DV),
+         "%s: NULL q", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_retrieve(ctx, &S, q, DK, NULL, DV, z, 0.0f, out, DV),
+         "%s: NULL m", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_retrieve(ctx, &S, q, DK, m, DV, NULL, 0.0f, out, DV),
+         "%s: NULL z", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, NULL, DV),
+         "%s: NULL a", f);
+  const ptrdiff_t bad[5][3] = {{0, DK, DV}, {-1, DK, DV}, {N, 0, DV},
+                               {N, DK, 0}, {N, DK, -2}};
+  for (int i = 0; i < 5; i++) {
+    s.n = bad[i][0], s.d_key = bad[i][1], s.d_value = bad[i][2];
+    EXPECT(INFINI_ERR_SIZE,
+           infini_retrieve(ctx, &s, q, DK, m, DV, z, 0.0f, out, DV),
+           "%s: shape (%td, %td, %td)", f, s.n, s.d_key, s.d_value);
+  }
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_retrieve(ctx, &S, q, DK - 1, m, DV, z, 0.0f, out, DV),
+         "%s: ldq < d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_retrieve(ctx, &S, q, DK, m, DV - 1, z, 0.0f, out, DV),
+         "%s: ldm < d_value", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, out, -1),
+         "%s: lda -1", f);
+  s = S;
+  s.n = HUGE_ROWS;
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_retrieve(ctx, &s, q, 4, m, DV, z, 0.0f, out, DV),
+         "%s: n PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_retrieve(ctx, &S, q, HUGE_LD, m, DV, z, 0.0f, out, DV),
+         "%s: ldq PTRDIFF_MAX-1", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_retrieve(ctx, &S, q, DK, m, PTRDIFF_MAX / 2, z, 0.0f, out, DV),
+         "%s: ldm PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, out, HUGE_LD),
+         "%s: lda PTRDIFF_MAX-1", f);
+  const float bad_eps[5] = {NAN, INFINITY, -INFINITY, -1.0f, -FLT_MIN};
+  const char *eps_name[5] = {"NaN", "+inf", "-inf", "-1", "-FLT_MIN"};
+  for (int i = 0; i < 5; i++)
+    EXPECT(INFINI_ERR_PARAM,
+           infini_retrieve(ctx, &S, q, DK, m, DV, z, bad_eps[i], out, DV),
+           "%s: eps %s", f, eps_name[i]);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, q + 2, DV),
+         "%s: a overlaps q", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, q, DK),
+         "%s: a == q (same stride)", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, m + DK * DV - 1, DV),
+         "%s: a starts at m's last element", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_retrieve(ctx, &S, q, DK, m, DV, z, 0.0f, z - 1, DV),
+         "%s: a overlaps z", f);
+  EXPECT(INFINI_OK, infini_retrieve(ctx, &S, q, DK, q, DV, q, 0.0f, out, DV),
+         "%s: inputs q, m, z overlapping each other (read-only, allowed)", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         infini_retrieve(fail_ctx, &S, q, DK, m, DV, z, 0.0f, out, DV),
+         "%s: kernel returns 1234", f);
+}
+
+/* rule 0: linear, 1: delta (eps tests only for delta). */
+static void test_update(int delta) {
+  const char *f = delta ? "infini_update_delta" : "infini_update_linear";
+#define UPD(c, sh, kk, ldk, vv, ldv, mm, ldm, zz, eps)                       \
+  (delta ? infini_update_delta((c), (sh), (kk), (ldk), (vv), (ldv), (mm),    \
+                               (ldm), (zz), (eps))                           \
+         : infini_update_linear((c), (sh), (kk), (ldk), (vv), (ldv), (mm),   \
+                                (ldm), (zz)))
+  infini_head_shape s = S;
+  EXPECT(INFINI_OK, UPD(ctx, &S, k, DK, v, DV, m, DV, z, 0.0f),
+         "%s: valid arguments", f);
+  EXPECT(INFINI_ERR_NULL, UPD(NULL, &S, k, DK, v, DV, m, DV, z, 0.0f),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL, UPD(ctx, NULL, k, DK, v, DV, m, DV, z, 0.0f),
+         "%s: NULL shape", f);
+  EXPECT(INFINI_ERR_NULL, UPD(ctx, &S, NULL, DK, v, DV, m, DV, z, 0.0f),
+         "%s: NULL k", f);
+  EXPECT(INFINI_ERR_NULL, UPD(ctx, &S, k, DK, NULL, DV, m, DV, z, 0.0f),
+         "%s: NULL v", f);
+  EXPECT(INFINI_ERR_NULL, UPD(ctx, &S, k, DK, v, DV, NULL, DV, z, 0.0f),
+         "%s: NULL m", f);
+  EXPECT(INFINI_ERR_NULL, UPD(ctx, &S, k, DK, v, DV, m, DV, NULL, 0.0f),
+         "%s: NULL z", f);
+  const ptrdiff_t bad[5][3] = {{0, DK, DV}, {-7, DK, DV}, {N, 0, DV},
+                               {N, -1, DV}, {N, DK, 0}};
+  for (int i = 0; i < 5; i++) {
+    s.n = bad[i][0], s.d_key = bad[i][1], s.d_value = bad[i][2];
+    EXPECT(INFINI_ERR_SIZE, UPD(ctx, &s, k, DK, v, DV, m, DV, z, 0.0f),
+           "%s: shape (%td, %td, %td)", f, s.n, s.d_key, s.d_value);
+  }
+  EXPECT(INFINI_ERR_STRIDE, UPD(ctx, &S, k, DK - 1, v, DV, m, DV, z, 0.0f),
+         "%s: ldk < d_key", f);
+  EXPECT(INFINI_ERR_STRIDE, UPD(ctx, &S, k, DK, v, 1, m, DV, z, 0.0f),
+         "%s: ldv < d_value", f);
+  EXPECT(INFINI_ERR_STRIDE, UPD(ctx, &S, k, DK, v, DV, m, 0, z, 0.0f),
+         "%s: ldm 0", f);
+  s = S;
+  s.n = HUGE_ROWS;
+  EXPECT(INFINI_ERR_OVERFLOW, UPD(ctx, &s, k, 4, v, DV, m, DV, z, 0.0f),
+         "%s: n PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         UPD(ctx, &S, k, HUGE_LD, v, DV, m, DV, z, 0.0f), "%s: ldk huge", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         UPD(ctx, &S, k, DK, v, HUGE_LD, m, DV, z, 0.0f), "%s: ldv huge", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         UPD(ctx, &S, k, DK, v, DV, m, HUGE_LD, z, 0.0f), "%s: ldm huge", f);
+  if (delta) {
+    EXPECT(INFINI_ERR_PARAM, UPD(ctx, &S, k, DK, v, DV, m, DV, z, NAN),
+           "%s: eps NaN", f);
+    EXPECT(INFINI_ERR_PARAM, UPD(ctx, &S, k, DK, v, DV, m, DV, z, INFINITY),
+           "%s: eps +inf", f);
+    EXPECT(INFINI_ERR_PARAM, UPD(ctx, &S, k, DK, v, DV, m, DV, z, -0.5f),
+           "%s: eps -0.5", f);
+  }
+  EXPECT(INFINI_ERR_ALIAS, UPD(ctx, &S, k, DK, v, DV, k + 1, DV, z, 0.0f),
+         "%s: m overlaps k", f);
+  EXPECT(INFINI_ERR_ALIAS, UPD(ctx, &S, k, DK, v, DV, v + 3, DV, z, 0.0f),
+         "%s: m overlaps v", f);
+  EXPECT(INFINI_ERR_ALIAS, UPD(ctx, &S, k, DK, v, DV, m, DV, k + 5, 0.0f),
+         "%s: z overlaps k", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         UPD(ctx, &S, k, DK, v, DV, m, DV, v + N * DV - 1, 0.0f),
+         "%s: z starts at v's last element", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         UPD(ctx, &S, k, DK, v, DV, m, DV, m + DK * DV - 2, 0.0f),
+         "%s: z overlaps m", f);
+  EXPECT(INFINI_OK, UPD(ctx, &S, k, DK, k, DV, m, DV, z, 0.0f),
+         "%s: k == v (read-only inputs may alias)", f);
+  EXPECT(INFINI_ERR_BACKEND, UPD(fail_ctx, &S, k, DK, v, DV, m, DV, z, 0.0f),
+         "%s: kernel returns 1234", f);
+  if (delta)
+    EXPECT(INFINI_ERR_NOMEM, UPD(huge_ctx, &S, k, DK, v, DV, m, DV, z, 0.0f),
+           "%s: workspace of 2^50 bytes", f);
+#undef UPD
+}
+
+static void test_mix(void) {
+  const char *f = "infini_mix";
+  EXPECT(INFINI_OK, infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, out, DV),
+         "%s: valid arguments", f);
+  EXPECT(INFINI_OK, infini_mix(ctx, N, DV, INFINITY, am, DV, ad, DV, out, DV),
+         "%s: beta +inf (allowed)", f);
+  EXPECT(INFINI_OK, infini_mix(ctx, N, DV, -INFINITY, am, DV, ad, DV, out, DV),
+         "%s: beta -inf (allowed)", f);
+  EXPECT(INFINI_ERR_NULL, infini_mix(NULL, N, DV, 0.3f, am, DV, ad, DV, out, DV),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_mix(ctx, N, DV, 0.3f, NULL, DV, ad, DV, out, DV),
+         "%s: NULL a_mem", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, NULL, DV, out, DV),
+         "%s: NULL a_dot", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, NULL, DV),
+         "%s: NULL out", f);
+  EXPECT(INFINI_ERR_SIZE, infini_mix(ctx, 0, DV, 0.3f, am, DV, ad, DV, out, DV),
+         "%s: rows 0", f);
+  EXPECT(INFINI_ERR_SIZE, infini_mix(ctx, N, -1, 0.3f, am, DV, ad, DV, out, DV),
+         "%s: cols -1", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_mix(ctx, N, DV, 0.3f, am, 1, ad, DV, out, DV),
+         "%s: ldm < cols", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, 1, out, DV),
+         "%s: ldd < cols", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, out, 1),
+         "%s: ldo < cols", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_mix(ctx, HUGE_ROWS, DV, 0.3f, am, 4, ad, 4, out, 4),
+         "%s: rows PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, out, PTRDIFF_MAX / 2),
+         "%s: ldo PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_PARAM, infini_mix(ctx, N, DV, NAN, am, DV, ad, DV, out, DV),
+         "%s: beta NaN", f);
+  EXPECT(INFINI_ERR_PARAM,
+         infini_mix(ctx, N, DV, -NAN, am, DV, ad, DV, out, DV),
+         "%s: beta -NaN", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, am + 1, DV),
+         "%s: out = a_mem + 1 (partial overlap)", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, am, DV + 1),
+         "%s: out == a_mem with ldo != ldm", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, ad, DV, ad + N * DV - 1, DV),
+         "%s: out starts at a_dot's last element", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_mix(ctx, N, DV, 0.3f, am, DV, am + 1, DV, am, DV),
+         "%s: out == a_mem but a_dot overlaps it partially", f);
+
+  /* Allowed: in place on either input, or on both at once. */
+  float a0[N * DV], d0[N * DV], want[N * DV], io[N * DV];
+  memcpy(a0, am, sizeof a0);
+  memcpy(d0, ad, sizeof d0);
+  bool ok = infini_mix(ctx, N, DV, 0.3f, a0, DV, d0, DV, want, DV) == INFINI_OK;
+  memcpy(io, a0, sizeof io);
+  ok = ok && infini_mix(ctx, N, DV, 0.3f, io, DV, d0, DV, io, DV) == INFINI_OK &&
+       memcmp(io, want, sizeof io) == 0;
+  tap_ok(ok, "%s: out == a_mem, same stride (allowed) -> INFINI_OK, same "
+             "values", f);
+  memcpy(io, d0, sizeof io);
+  ok = infini_mix(ctx, N, DV, 0.3f, a0, DV, io, DV, io, DV) == INFINI_OK &&
+       memcmp(io, want, sizeof io) == 0;
+  tap_ok(ok, "%s: out == a_dot, same stride (allowed) -> INFINI_OK, same "
+             "values", f);
+  EXPECT(INFINI_OK, infini_mix(ctx, N, DV, 0.3f, am, DV, am, DV, am, DV),
+         "%s: out == a_mem == a_dot (allowed)", f);
+  EXPECT(INFINI_OK, infini_mix(ctx, N, DV, 0.3f, am, DV, am + 1, DV, out, DV),
+         "%s: a_mem and a_dot overlapping (read-only inputs)", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         infini_mix(fail_ctx, N, DV, 0.3f, am, DV, ad, DV, out, DV),
+         "%s: kernel returns 1234", f);
+}
+
+static void test_local_attention(void) {
+  const char *f = "infini_local_attention";
+  infini_head_shape s = S;
+  EXPECT(INFINI_OK,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, out, DV),
+         "%s: valid arguments", f);
+  EXPECT(INFINI_OK,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, -2.0f, out, DV),
+         "%s: negative finite scale (allowed)", f);
+  EXPECT(INFINI_OK,
+         infini_local_attention(ctx, &S, q, DK, q, DK, q, DK, 0.5f, out, DV),
+         "%s: q == k == v (self-attention on one buffer, allowed)", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_local_attention(NULL, &S, q, DK, k, DK, v, DV, 0.5f, out, DV),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_local_attention(ctx, NULL, q, DK, k, DK, v, DV, 0.5f, out, DV),
+         "%s: NULL shape", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_local_attention(ctx, &S, NULL, DK, k, DK, v, DV, 0.5f, out, DV),
+         "%s: NULL q", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_local_attention(ctx, &S, q, DK, NULL, DK, v, DV, 0.5f, out, DV),
+         "%s: NULL k", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_local_attention(ctx, &S, q, DK, k, DK, NULL, DV, 0.5f, out, DV),
+         "%s: NULL v", f);
+  EXPECT(INFINI_ERR_NULL,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, NULL, DV),
+         "%s: NULL out", f);
+  const ptrdiff_t bad[4][3] = {{0, DK, DV}, {N, 0, DV}, {N, DK, -1},
+                               {PTRDIFF_MIN, DK, DV}};
+  for (int i = 0; i < 4; i++) {
+    s.n = bad[i][0], s.d_key = bad[i][1], s.d_value = bad[i][2];
+    EXPECT(INFINI_ERR_SIZE,
+           infini_local_attention(ctx, &s, q, DK, k, DK, v, DV, 0.5f, out, DV),
+           "%s: shape (%td, %td, %td)", f, s.n, s.d_key, s.d_value);
+  }
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_local_attention(ctx, &S, q, 2, k, DK, v, DV, 0.5f, out, DV),
+         "%s: ldq < d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_local_attention(ctx, &S, q, DK, k, 2, v, DV, 0.5f, out, DV),
+         "%s: ldk < d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, 1, 0.5f, out, DV),
+         "%s: ldv < d_value", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, out, 1),
+         "%s: ldo < d_value", f);
+  s = S;
+  s.n = HUGE_ROWS;
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_local_attention(ctx, &s, q, 4, k, 4, v, 4, 0.5f, out, 4),
+         "%s: n PTRDIFF_MAX/2", f);
+  s.n = BIG_ROWS;
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_local_attention(ctx, &s, q, 4, k, 4, v, 4, 0.5f, out, 4),
+         "%s: n PTRDIFF_MAX/8, ld 4", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_local_attention(ctx, &S, q, DK, k, HUGE_LD, v, DV, 0.5f, out,
+                                DV),
+         "%s: ldk huge", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, out,
+                                HUGE_LD),
+         "%s: ldo huge", f);
+  const float bad_scale[3] = {NAN, INFINITY, -INFINITY};
+  const char *sn[3] = {"NaN", "+inf", "-inf"};
+  for (int i = 0; i < 3; i++)
+    EXPECT(INFINI_ERR_PARAM,
+           infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, bad_scale[i],
+                                  out, DV),
+           "%s: scale %s", f, sn[i]);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, q + 3, DV),
+         "%s: out overlaps q", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, k, DV),
+         "%s: out == k", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, 0.5f, v - 1, DV),
+         "%s: out overlaps v", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         infini_local_attention(fail_ctx, &S, q, DK, k, DK, v, DV, 0.5f, out,
+                                DV),
+         "%s: kernel returns 1234", f);
+  EXPECT(INFINI_ERR_NOMEM,
+         infini_local_attention(huge_ctx, &S, q, DK, k, DK, v, DV, 0.5f, out,
+                                DV),
+         "%s: workspace of 2^50 bytes", f);
+}
+
+static void test_segment_step(void) {
+  const char *f = "infini_segment_step";
+  const infini_step_params P = {INFINI_UPDATE_DELTA, 0.2f, 0.0f, 0.5f};
+  infini_step_params p = P;
+  infini_head_shape s = S;
+#define STEP(c, sh, pp, qq, ldq, kk, ldk, vv, ldv, mm, ldm, zz, oo, ldo)      \
+  infini_segment_step((c), (sh), (pp), (qq), (ldq), (kk), (ldk), (vv), (ldv), \
+                      (mm), (ldm), (zz), (oo), (ldo))
+  EXPECT(INFINI_OK, STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: valid arguments", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(NULL, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, NULL, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: NULL shape", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, NULL, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: NULL params", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, &P, NULL, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: NULL q", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, &P, q, DK, NULL, DK, v, DV, m, DV, z, out, DV),
+         "%s: NULL k", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, &P, q, DK, k, DK, NULL, DV, m, DV, z, out, DV),
+         "%s: NULL v", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, NULL, DV, z, out, DV),
+         "%s: NULL m", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, NULL, out, DV),
+         "%s: NULL z", f);
+  EXPECT(INFINI_ERR_NULL,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, NULL, DV),
+         "%s: NULL out", f);
+  const ptrdiff_t bad[5][3] = {{0, DK, DV}, {-1, DK, DV}, {N, 0, DV},
+                               {N, DK, 0}, {N, DK, -9}};
+  for (int i = 0; i < 5; i++) {
+    s.n = bad[i][0], s.d_key = bad[i][1], s.d_value = bad[i][2];
+    EXPECT(INFINI_ERR_SIZE,
+           STEP(ctx, &s, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+           "%s: shape (%td, %td, %td)", f, s.n, s.d_key, s.d_value);
+  }
+  EXPECT(INFINI_ERR_STRIDE,
+         STEP(ctx, &S, &P, q, 1, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: ldq < d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         STEP(ctx, &S, &P, q, DK, k, 2, v, DV, m, DV, z, out, DV),
+         "%s: ldk < d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, 0, m, DV, z, out, DV),
+         "%s: ldv 0", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, 1, z, out, DV),
+         "%s: ldm < d_value", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, -2),
+         "%s: ldo -2", f);
+  s = S;
+  s.n = HUGE_ROWS;
+  EXPECT(INFINI_ERR_OVERFLOW,
+         STEP(ctx, &s, &P, q, 4, k, 4, v, 4, m, DV, z, out, 4),
+         "%s: n PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, HUGE_LD, m, DV, z, out, DV),
+         "%s: ldv huge", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, HUGE_LD, z, out, DV),
+         "%s: ldm huge", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, PTRDIFF_MAX / 2),
+         "%s: ldo PTRDIFF_MAX/2", f);
+  p = P;
+  p.rule = (infini_update_rule)2;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: rule 2 (invalid)", f);
+  p.rule = (infini_update_rule)-1;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: rule -1 (invalid)", f);
+  p = P;
+  p.beta = NAN;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: beta NaN", f);
+  p = P;
+  p.eps = NAN;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: eps NaN", f);
+  p.eps = INFINITY;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: eps +inf", f);
+  p.eps = -1e-3f;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: eps negative", f);
+  p = P;
+  p.scale = NAN;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: scale NaN", f);
+  p.scale = -INFINITY;
+  EXPECT(INFINI_ERR_PARAM,
+         STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: scale -inf", f);
+  p = P;
+  p.beta = INFINITY;
+  EXPECT(INFINI_OK, STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: beta +inf (allowed)", f);
+  p.beta = -INFINITY;
+  p.rule = INFINI_UPDATE_LINEAR;
+  EXPECT(INFINI_OK, STEP(ctx, &S, &p, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: beta -inf, linear (allowed)", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, q + 1, DV),
+         "%s: out overlaps q", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, k + 4, DV),
+         "%s: out overlaps k", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, v, DV),
+         "%s: out == v", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, m + 1, DV),
+         "%s: out overlaps m", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, z + 2, DV),
+         "%s: out overlaps z", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, q + 2, DV, z, out, DV),
+         "%s: m overlaps q", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, k + 1, DV, z, out, DV),
+         "%s: m overlaps k", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, v + 2, DV, z, out, DV),
+         "%s: m overlaps v", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, q + 11, out, DV),
+         "%s: z starts at q's last element", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, k + 9, out, DV),
+         "%s: z overlaps k", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, v + 5, out, DV),
+         "%s: z overlaps v", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         STEP(ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, m + 4, out, DV),
+         "%s: z overlaps m", f);
+  EXPECT(INFINI_OK, STEP(ctx, &S, &P, q, DK, q, DK, q, DK, m, DV, z, out, DV),
+         "%s: q == k == v (read-only inputs may alias)", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         STEP(fail_ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: fused kernel returns 1234", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         STEP(fail_comp_ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: composed (segment_step NULL), retrieve returns 1234", f);
+  EXPECT(INFINI_ERR_NOMEM,
+         STEP(huge_ctx, &S, &P, q, DK, k, DK, v, DV, m, DV, z, out, DV),
+         "%s: workspace of 2^50 bytes", f);
+#undef STEP
+}
+
+static void test_layer_step(void) {
+  const char *f = "infini_layer_step";
+  infini_layer_config c = LC;
+#define LAYER(cx, cf, n, qq, ldq, kk, ldk, vv, ldv, bb, st, oo, ldo)          \
+  infini_layer_step((cx), (cf), (n), (qq), (ldq), (kk), (ldk), (vv), (ldv),   \
+                    (bb), (st), (oo), (ldo))
+  EXPECT(INFINI_OK,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: valid arguments (H = 4, H_kv = 2)", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(NULL, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: NULL ctx", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, NULL, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: NULL config", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, &LC, N, NULL, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: NULL q", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, &LC, N, lq, LDQ, NULL, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: NULL k", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, NULL, LDV, lbeta, state, lo, LDO),
+         "%s: NULL v", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, NULL, state, lo, LDO),
+         "%s: NULL beta", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, NULL, lo, LDO),
+         "%s: NULL state", f);
+  EXPECT(INFINI_ERR_NULL,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, NULL, LDO),
+         "%s: NULL out", f);
+  EXPECT(INFINI_ERR_SIZE,
+         LAYER(ctx, &LC, 0, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: n 0", f);
+  EXPECT(INFINI_ERR_SIZE,
+         LAYER(ctx, &LC, -3, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: n -3", f);
+  const struct {
+    ptrdiff_t H_, Hkv, dk, dv;
+    const char *what;
+  } bad[5] = {{0, HKV, DK, DV, "n_heads 0"},
+              {H, 0, DK, DV, "n_kv_heads 0"},
+              {H, -2, DK, DV, "n_kv_heads -2"},
+              {H, HKV, 0, DV, "d_key 0"},
+              {H, HKV, DK, -1, "d_value -1"}};
+  for (int i = 0; i < 5; i++) {
+    c = LC;
+    c.n_heads = bad[i].H_, c.n_kv_heads = bad[i].Hkv;
+    c.d_key = bad[i].dk, c.d_value = bad[i].dv;
+    EXPECT(INFINI_ERR_SIZE,
+           LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+           "%s: %s", f, bad[i].what);
+  }
+  c = LC;
+  c.n_kv_heads = 3; /* 3 does not divide 4 */
+  EXPECT(INFINI_ERR_SHAPE,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: H_kv = 3 does not divide H = 4", f);
+  c = LC;
+  c.n_heads = 2, c.n_kv_heads = 4;
+  EXPECT(INFINI_ERR_SHAPE,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: H_kv = 4 > H = 2", f);
+  /* A state of another shape (H_kv, d_key, d_value each). */
+  const ptrdiff_t other[3][3] = {{1, DK, DV}, {HKV, DK + 1, DV}, {HKV, DK, 1}};
+  const char *oname[3] = {"H_kv 1", "d_key 4", "d_value 1"};
+  for (int i = 0; i < 3; i++) {
+    infini_state *o = NULL;
+    if (infini_state_create(other[i][0], other[i][1], other[i][2], &o) !=
+        INFINI_OK)
+      continue;
+    float *om, *oz;
+    ptrdiff_t old;
+    infini_state_head(o, 0, &om, &old, &oz);
+    om[0] = 5;
+    const infini_status st =
+        LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, o, lo, LDO);
+    tap_ok(st == INFINI_ERR_SHAPE && om[0] == 5 && oz[0] == 0,
+           "%s: state of another shape (%s) -> INFINI_ERR_SHAPE, state "
+           "untouched", f, oname[i]);
+    infini_state_free(o);
+  }
+  c = LC;
+  c.rule = (infini_update_rule)7;
+  EXPECT(INFINI_ERR_PARAM,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: rule 7 (invalid)", f);
+  c = LC;
+  c.eps = NAN;
+  EXPECT(INFINI_ERR_PARAM,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: eps NaN", f);
+  c.eps = -1;
+  EXPECT(INFINI_ERR_PARAM,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: eps -1", f);
+  c = LC;
+  c.scale = INFINITY;
+  EXPECT(INFINI_ERR_PARAM,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: scale +inf", f);
+  c.scale = NAN;
+  EXPECT(INFINI_ERR_PARAM,
+         LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: scale NaN", f);
+  lbeta[2] = NAN;
+  EXPECT(INFINI_ERR_PARAM,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: beta[2] NaN", f);
+  lbeta[2] = INFINITY;
+  lbeta[3] = -INFINITY;
+  EXPECT(INFINI_OK,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: beta[2] = +inf, beta[3] = -inf (allowed)", f);
+  lbeta[2] = 2.0f;
+  lbeta[3] = 0.0f;
+  EXPECT(INFINI_ERR_STRIDE,
+         LAYER(ctx, &LC, N, lq, LDQ - 1, lk, LDK, lv, LDV, lbeta, state, lo,
+               LDO),
+         "%s: ldq < H*d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, DK, lv, LDV, lbeta, state, lo, LDO),
+         "%s: ldk = d_key < H_kv*d_key", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV - 1, lbeta, state, lo,
+               LDO),
+         "%s: ldv < H_kv*d_value", f);
+  EXPECT(INFINI_ERR_STRIDE,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo, DV),
+         "%s: ldo = d_value < H*d_value", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         LAYER(ctx, &LC, HUGE_ROWS, lq, LDQ, lk, LDK, lv, LDV, lbeta, state,
+               lo, LDO),
+         "%s: n PTRDIFF_MAX/2", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         LAYER(ctx, &LC, N, lq, HUGE_LD, lk, LDK, lv, LDV, lbeta, state, lo,
+               LDO),
+         "%s: ldq huge", f);
+  EXPECT(INFINI_ERR_OVERFLOW,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo,
+               PTRDIFF_MAX / 2),
+         "%s: ldo PTRDIFF_MAX/2", f);
+  {
+    /* H * d_key overflows (H even, H_kv = 2 divides it; the state matches
+     * H_kv, d_key, d_value); beta has 4 entries, so it must not be read
+     * for all H heads first (ASan). ldq < H*d_key holds as well, so by
+     * (S19) INFINI_ERR_STRIDE is also a correct answer. */
+    c = LC;
+    c.n_heads = PTRDIFF_MAX / 2 - 1;
+    EXPECT_SET(ST(INFINI_ERR_OVERFLOW) | ST(INFINI_ERR_STRIDE),
+               LAYER(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo,
+                     LDO),
+               "%s: n_heads*d_key overflows ptrdiff_t", f);
+  }
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lq + 5,
+               LDO),
+         "%s: out overlaps q", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state,
+               lk + N * LDK - 1, LDO),
+         "%s: out starts at k's last element", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lv, LDO),
+         "%s: out == v", f);
+  /* (lo holds the finite outputs of the valid calls above, so these betas
+   * are valid numbers and aliasing is the only fault.) */
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lo + 3, state, lo, LDO),
+         "%s: beta inside out", f);
+  /* The state's own memory passed as an input. */
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, 1, state_m, LDQ, lk, LDK, lv, LDV, lbeta, state, lo,
+               LDO),
+         "%s: q is the state's M (1 row of H*d_key = all of M)", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, state_z, state, lo, LDO),
+         "%s: beta is the state's z", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, 1, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, state_m,
+               LDO),
+         "%s: out is the state's M (n = 1)", f);
+  EXPECT(INFINI_ERR_ALIAS,
+         LAYER(ctx, &LC, 1, lq, LDQ, lk, LDK, state_z, LDV, lbeta, state, lo,
+               LDO),
+         "%s: v is the state's z (n = 1)", f);
+  EXPECT(INFINI_OK,
+         LAYER(ctx, &LC, N, lq, LDQ, lq, LDQ, lq, LDQ, lbeta, state, lo, LDO),
+         "%s: q == k == v (read-only inputs may alias)", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         LAYER(fail_ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo,
+               LDO),
+         "%s: fused kernel returns 1234", f);
+  EXPECT(INFINI_ERR_BACKEND,
+         LAYER(fail_comp_ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state,
+               lo, LDO),
+         "%s: composed (layer_step NULL), retrieve returns 1234", f);
+  EXPECT(INFINI_ERR_NOMEM,
+         LAYER(huge_ctx, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state, lo,
+               LDO),
+         "%s: workspace of 2^50 bytes", f);
+#undef LAYER
+}
+
+/* Other out-of-range kernel statuses are mapped too; a kernel's own
+ * INFINI_ERR_BACKEND passes through. */
+static void test_kernel_status(void) {
+  const infini_status codes[3] = {(infini_status)-1,
+                                  (infini_status)INFINI_STATUS_COUNT,
+                                  INFINI_ERR_BACKEND};
+  const char *names[3] = {"-1", "INFINI_STATUS_COUNT", "INFINI_ERR_BACKEND"};
+  for (int i = 0; i < 3; i++) {
+    fail_code = codes[i];
+    fail_calls = 0;
+    bool ok = infini_mix(fail_ctx, N, DV, 0.0f, am, DV, ad, DV, out, DV) ==
+                  INFINI_ERR_BACKEND &&
+              infini_retrieve(fail_ctx, &S, q, DK, m, DV, z, 0.0f, out, DV) ==
+                  INFINI_ERR_BACKEND &&
+              infini_layer_step(fail_comp_ctx, &LC, N, lq, LDQ, lk, LDK, lv,
+                                LDV, lbeta, state, lo, LDO) ==
+                  INFINI_ERR_BACKEND &&
+              fail_calls == 3;
+    tap_ok(ok, "kernels returning %s -> INFINI_ERR_BACKEND (mix, retrieve, "
+               "composed layer step stops at the first failure)", names[i]);
+  }
+  fail_code = (infini_status)1234;
+}
+
+/* ----------------------------------------------------------------------- */
+/* The library's composition = the ref backend's fused entries, bitwise.     */
+/* ----------------------------------------------------------------------- */
+
+static void test_composition(void) {
+  infini_context *cc = NULL;
+  if (infini_context_create(&be_comp, &cc) != INFINI_OK) {
+    tap_ok(false, "context on the composed test backend");
+    return;
+  }
+  const ptrdiff_t n = 7, dk = 5, dv = 3;
+  const infini_head_shape s = {n, dk, dv};
+  tu_rng r = tu_rng_seed(0xC0C0);
+  for (int rule = 0; rule < 2; rule++) {
+    const infini_step_params p = {(infini_update_rule)rule, -0.4f,
+                                  rule ? 0.01f : 0.0f, 0.6f};
+    float m1[5 * 3] = {0}, z1[5] = {0}, m2[5 * 3] = {0}, z2[5] = {0};
+    float qq[7 * 5], kk[7 * 5], vv[7 * 3], o1[7 * 3], o2[7 * 3];
+    bool ok = true;
+    ws_calls = ws_misaligned = 0;
+    for (int seg = 0; seg < 3 && ok; seg++) {
+      tu_fill(&r, n, dk, qq, dk, -2, 2);
+      tu_fill(&r, n, dk, kk, dk, -2, 2);
+      tu_fill(&r, n, dv, vv, dv, -1, 1);
+      ok = infini_segment_step(ctx, &s, &p, qq, dk, kk, dk, vv, dv, m1, dv, z1,
+                               o1, dv) == INFINI_OK &&
+           infini_segment_step(cc, &s, &p, qq, dk, kk, dk, vv, dv, m2, dv, z2,
+                               o2, dv) == INFINI_OK &&
+           tu_same_bits(n, dv, o1, dv, o2, dv) &&
+           tu_same_bits(dk, dv, m1, dv, m2, dv) &&
+           tu_same_bits(1, dk, z1, dk, z2, dk);
+    }
+    tap_ok(ok, "composed segment_step (backend without segment_step) = ref's "
+               "fused entry, %s, 3 segments (bitwise)",
+           rule ? "delta" : "linear");
+    tap_ok(ws_calls > 0 && ws_misaligned == 0,
+           "composed segment_step, %s: kernels got 64-byte aligned workspace "
+           "(%d calls)", rule ? "delta" : "linear", ws_calls);
+  }
+  /* Layer step, H = 4, H_kv = 2 and H = 3, H_kv = 1. */
+  const ptrdiff_t cfgs[2][2] = {{4, 2}, {3, 1}};
+  for (int ci = 0; ci < 2; ci++) {
+    for (int rule = 0; rule < 2; rule++) {
+      const ptrdiff_t Hq = cfgs[ci][0], Hk = cfgs[ci][1];
+      const infini_layer_config c = {Hq, Hk, dk, dv, (infini_update_rule)rule,
+                                     0.0f, 0.45f};
+      const float b[4] = {0.3f, -2.0f, INFINITY, 1.0f};
+      float *qq = calloc((size_t)(n * Hq * dk), sizeof(float));
+      float *kk = calloc((size_t)(n * Hk * dk), sizeof(float));
+      float *vv = calloc((size_t)(n * Hk * dv), sizeof(float));
+      float *o1 = calloc((size_t)(n * Hq * dv), sizeof(float));
+      float *o2 = calloc((size_t)(n * Hq * dv), sizeof(float));
+      infini_state *s1 = NULL, *s2 = NULL;
+      bool ok = qq && kk && vv && o1 && o2 &&
+                infini_state_create(Hk, dk, dv, &s1) == INFINI_OK &&
+                infini_state_create(Hk, dk, dv, &s2) == INFINI_OK;
+      ws_calls = ws_misaligned = 0;
+      for (int seg = 0; seg < 3 && ok; seg++) {
+        tu_fill(&r, n, Hq * dk, qq, Hq * dk, -2, 2);
+        tu_fill(&r, n, Hk * dk, kk, Hk * dk, -2, 2);
+        tu_fill(&r, n, Hk * dv, vv, Hk * dv, -1, 1);
+        ok = infini_layer_step(ctx, &c, n, qq, Hq * dk, kk, Hk * dk, vv,
+                               Hk * dv, b, s1, o1, Hq * dv) == INFINI_OK &&
+             infini_layer_step(cc, &c, n, qq, Hq * dk, kk, Hk * dk, vv,
+                               Hk * dv, b, s2, o2, Hq * dv) == INFINI_OK &&
+             tu_same_bits(n, Hq * dv, o1, Hq * dv, o2, Hq * dv);
+        for (ptrdiff_t g = 0; g < Hk && ok; g++) {
+          float *ma, *za, *mb, *zb;
+          ptrdiff_t la, lb;
+          ok = infini_state_head(s1, g, &ma, &la, &za) == INFINI_OK &&
+               infini_state_head(s2, g, &mb, &lb, &zb) == INFINI_OK &&
+               tu_same_bits(dk, dv, ma, la, mb, lb) &&
+               tu_same_bits(1, dk, za, dk, zb, dk);
+        }
+      }
+      tap_ok(ok && ws_misaligned == 0,
+             "composed layer_step (backend without layer_step) = ref's fused "
+             "entry, H=%td, H_kv=%td, %s, 3 segments (bitwise, aligned "
+             "workspace)", Hq, Hk, rule ? "delta" : "linear");
+      infini_state_free(s1);
+      infini_state_free(s2);
+      free(qq), free(kk), free(vv), free(o1), free(o2);
+    }
+  }
+  infini_context_free(cc);
+}
+
+/* ----------------------------------------------------------------------- */
+/* Plugins and a full registry.                                              */
+/* ----------------------------------------------------------------------- */
+
+/* The test plugin, built by libtool into its objdir (LT_OBJDIR, from
+ * config.h) under the build tree's tests/ (TEST_PLUGIN_DIR, from
+ * tests/local.mk). */
+#if defined(TEST_PLUGIN_DIR) && defined(LT_OBJDIR)
+#define TEST_PLUGIN_PATH TEST_PLUGIN_DIR "/" LT_OBJDIR "plugin_test.so"
+#else
+#define TEST_PLUGIN_PATH ""
+#endif
+
+static bool plugin_loaded;
+
+static void test_plugins(void) {
+  const infini_backend *be = (const infini_backend *)&be_huge, *const keep = be;
+  const char *f = "infini_plugin_load";
+  tap_ok(infini_plugin_load(NULL, &be) == INFINI_ERR_NULL && be == keep,
+         "%s: NULL path -> INFINI_ERR_NULL", f);
+  tap_ok(infini_plugin_load("/nonexistent/infini-plugin.so", NULL) ==
+             INFINI_ERR_NULL,
+         "%s: NULL out -> INFINI_ERR_NULL", f);
+  const size_t count0 = infini_backend_count();
+  tap_ok(infini_plugin_load("/nonexistent/infini-plugin.so", &be) ==
+                 INFINI_ERR_PLUGIN && be == keep &&
+             infini_backend_count() == count0,
+         "%s: nonexistent path -> INFINI_ERR_PLUGIN, out untouched", f);
+
+  /* A file that is not a shared object. */
+  char tmpl[] = "/tmp/infini-test-notso-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd >= 0) {
+    const char text[] = "not an ELF file\n";
+    const bool wrote = write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1);
+    close(fd);
+    tap_ok(wrote && infini_plugin_load(tmpl, &be) == INFINI_ERR_PLUGIN &&
+               be == keep,
+           "%s: a text file -> INFINI_ERR_PLUGIN", f);
+    unlink(tmpl);
+  } else {
+    tap_ok(true, "%s: a text file -> INFINI_ERR_PLUGIN # SKIP mkstemp failed",
+           f);
+  }
+  /* A real shared object without the entry point. */
+  tap_ok(infini_plugin_load("libm.so.6", &be) == INFINI_ERR_PLUGIN &&
+             be == keep && infini_backend_count() == count0,
+         "%s: a shared object without %s (libm.so.6) -> INFINI_ERR_PLUGIN", f,
+         INFINI_PLUGIN_SYMBOL);
+
+  if (TEST_PLUGIN_PATH[0] == '\0' || access(TEST_PLUGIN_PATH, R_OK) != 0) {
+    tap_ok(true, "%s: test plugin cases # SKIP %s not built", f,
+           TEST_PLUGIN_PATH);
+    return;
+  }
+  setenv("INFINI_TEST_PLUGIN_MODE", "null", 1);
+  tap_ok(infini_plugin_load(TEST_PLUGIN_PATH, &be) == INFINI_ERR_PLUGIN &&
+             be == keep && infini_backend_count() == count0,
+         "%s: entry point returns NULL -> INFINI_ERR_PLUGIN", f);
+  setenv("INFINI_TEST_PLUGIN_MODE", "badabi", 1);
+  tap_ok(infini_plugin_load(TEST_PLUGIN_PATH, &be) == INFINI_ERR_ABI &&
+             be == keep && infini_backend_count() == count0,
+         "%s: table with another ABI version -> INFINI_ERR_ABI", f);
+  setenv("INFINI_TEST_PLUGIN_MODE", "good", 1);
+  const bool ok = infini_plugin_load(TEST_PLUGIN_PATH, &be) == INFINI_OK &&
+                  be != keep && strcmp(be->name, "testplugin") == 0 &&
+                  infini_backend_count() == count0 + 1;
+  tap_ok(ok, "%s: valid plugin -> INFINI_OK, registered as \"testplugin\"", f);
+  plugin_loaded = ok;
+  if (ok) {
+    const infini_backend *found = NULL;
+    infini_context *pc = NULL;
+    float want[N * DK], got[N * DK];
+    bool run = infini_backend_find("testplugin", &found) == INFINI_OK &&
+               found == be && infini_context_create(be, &pc) == INFINI_OK &&
+               infini_feature_map(ctx, N, DK, x, DK, want, DK) == INFINI_OK &&
+               infini_feature_map(pc, N, DK, x, DK, got, DK) == INFINI_OK &&
+               tu_close_ff("sigma", N, DK, got, DK, want, DK, 2e-7, 0);
+    EXPECT(INFINI_ERR_BACKEND,
+           infini_retrieve(pc, &S, q, DK, m, DV, z, 0.0f, out, DV),
+           "plugin backend: its retrieve reports INFINI_ERR_BACKEND");
+    tap_ok(run, "plugin backend: found by name, context created, its "
+                "feature_map matches ref");
+    infini_context_free(pc);
+  }
+  const infini_backend *before = be;
+  tap_ok(infini_plugin_load(TEST_PLUGIN_PATH, &be) == INFINI_ERR_PARAM &&
+             be == before && infini_backend_count() == count0 + (ok ? 1 : 0),
+         "%s: the same plugin again (duplicate name) -> INFINI_ERR_PARAM", f);
+}
+
+static void test_full_registry(void) {
+  /* 64 distinct names; registration stores the pointer, so both the names
+   * and the tables are static. */
+  static char names[64][16];
+  static infini_backend fill[64];
+  const size_t extra_before = infini_backend_count() - n_builtin;
+  size_t accepted = 0;
+  infini_status st = INFINI_OK;
+  int i = 0;
+  for (; i < 64; i++) {
+    snprintf(names[i], sizeof names[i], "tb_fill_%02d", i);
+    fill[i] = be_comp;
+    fill[i].name = names[i];
+    st = infini_backend_register(&fill[i]);
+    if (st != INFINI_OK)
+      break;
+    accepted++;
+  }
+  tap_diag("registry: %zu extra backends before filling, %zu accepted",
+           extra_before, accepted);
+  tap_ok(st == INFINI_ERR_FULL && extra_before + accepted == 64 &&
+             infini_backend_count() == n_builtin + 64,
+         "infini_backend_register: the registry holds exactly 64 extra "
+         "backends, then INFINI_ERR_FULL");
+  const infini_backend *be = NULL;
+  tap_ok(i < 64 && infini_backend_find(names[i], &be) == INFINI_ERR_NOT_FOUND &&
+             i > 0 && infini_backend_find(names[i - 1], &be) == INFINI_OK &&
+             be == &fill[i - 1],
+         "full registry: the refused backend is not listed, the last accepted "
+         "one is");
+  static infini_backend one_more;
+  one_more = be_comp;
+  one_more.name = "tb_one_more";
+  tap_ok(infini_backend_register(&one_more) == INFINI_ERR_FULL &&
+             infini_backend_count() == n_builtin + 64,
+         "full registry: another register -> INFINI_ERR_FULL");
+  if (plugin_loaded) {
+    setenv("INFINI_TEST_PLUGIN_MODE", "second", 1);
+    const infini_backend *const keep = (const infini_backend *)&be_huge;
+    be = keep;
+    tap_ok(infini_plugin_load(TEST_PLUGIN_PATH, &be) == INFINI_ERR_FULL &&
+               be == keep && infini_backend_count() == n_builtin + 64,
+           "infini_plugin_load: a new plugin backend into a full registry -> "
+           "INFINI_ERR_FULL");
+  } else {
+    tap_ok(true, "infini_plugin_load into a full registry # SKIP no plugin");
+  }
+  unsetenv("INFINI_TEST_PLUGIN_MODE");
+}
+
+int main(void) {
+  unsetenv("INFINI_BACKEND");
+  test_strerror();
+  test_backends();
+  test_context();
+  test_env();
+
+  ctx = tu_ref_context();
+  if (infini_context_create(&be_fail, &fail_ctx) != INFINI_OK ||
+      infini_context_create(&be_fail_comp, &fail_comp_ctx) != INFINI_OK ||
+      infini_context_create(&be_huge, &huge_ctx) != INFINI_OK ||
+      infini_state_create(HKV, DK, DV, &state) != INFINI_OK) {
+    printf("Bail out! cannot set up the fixture\n");
+    return 99;
+  }
+  ptrdiff_t ldm;
+  infini_state_head(state, 0, &state_m, &ldm, &state_z);
+  fill_fixture();
+
+  test_state();
+  test_feature_map();
+  test_retrieve();
+  test_update(0);
+  test_update(1);
+  test_mix();
+  test_local_attention();
+  test_segment_step();
+  test_layer_step();
+  test_kernel_status();
+  test_composition();
+  test_plugins();
+  test_full_registry();
+
+  infini_state_free(state);
+  infini_context_free(ctx);
+  infini_context_free(fail_ctx);
+  infini_context_free(fail_comp_ctx);
+  infini_context_free(huge_ctx);
+  return tap_done();
+}
