@@ -34,4 +34,24 @@ typedef struct tol_result {
 void tol_judge(const vs_output *out, tol_profile profile, const float *got,
                size_t count, tol_result *res);
 
+/* ---- additions (beyond the first contract) ---------------------------- */
+
+/** Spacing of the profile's format at e (subnormal spacing below the
+ *  smallest normal); tol_tiny: the format's smallest normal number. */
+double tol_ulp(tol_profile p, double e);
+double tol_tiny(tol_profile p);
+
+/** The allowed |got - expected| for one finite expected element. */
+double tol_allowed(const vs_tolerance *tol, tol_profile p, double expected,
+                   double mag, double cond);
+
+/** Judge all outputs of a (loaded) test; got[i] is the packed result for
+ *  t->outputs.items[i], res has t->outputs.count entries. A valid test
+ *  passes when every output passes; an acceptable test also passes when
+ *  every output passes against one of its alternatives. *which (may be
+ *  NULL) is 0 for "outputs", a + 1 for alternative a; res describes the
+ *  set that passed, or "outputs" when none did. */
+bool tol_judge_test(const vs_test *t, tol_profile p, const float *const *got,
+                    tol_result *res, int *which);
+
 #endif

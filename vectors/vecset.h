@@ -1,7 +1,8 @@
 /*
- * vectors/vecset.h - the golden-vector set in memory: the manifest
- * (vectors/<set>/manifest.json, schema vectors/schema/infini-vectors-1.json)
- * and its NumPy tensors. docs/vectors.md is the normative description of
+ * vectors/vecset.h - the golden-vector set in memory: one manifest per
+ * operator (<set dir>/<operator>.json, e.g. vectors/v1/retrieve.json; schema
+ * vectors/schema/infini-vectors-1.schema.json) and its NumPy tensors
+ * (<set dir>/data/...). docs/vectors.md is the normative description of
  * the format; this header is its C model, shared by infini-vectors (the
  * generator, which writes sets) and infini-conform (the runner, which reads
  * them). Not installed.
@@ -87,6 +88,7 @@ typedef struct vs_outputs {
 
 typedef struct vs_test {
   int id;                   /* tcId: stable forever within (file, version) */
+  uint64_t seed;            /* PRNG seed the inputs were drawn with (docs/vectors.md) */
   char *comment;
   int n_flags;
   char *flags[VS_MAX_FLAGS];
@@ -111,6 +113,7 @@ typedef struct vs_group {
   float eps, scale, beta;            /* beta: mix, segment_step */
   ptrdiff_t ld_in[VS_MAX_INPUTS];    /* per input, in test input order; 0 = packed */
   ptrdiff_t ld_out;                  /* 0 = packed */
+  ptrdiff_t ld_m;                    /* segment_step: row stride of M (0 = packed) */
   char *regime;                      /* "typical", "large_logits", ... */
   int n_tests;
   vs_test *tests;
@@ -138,5 +141,37 @@ bool vs_tensor_load(const vs_set *set, vs_tensor *t, char *err, size_t errlen);
 bool vs_set_save(const vs_set *set, const char *manifest_path, char *err, size_t errlen);
 
 void vs_set_free(vs_set *set);
+
+/* ---- additions (beyond the first contract) ---------------------------- */
+
+/** Manifest file name of an operator inside a set directory: "<name>.json". */
+#define VS_MANIFEST_SUFFIX ".json"
+
+/** Canonical tensor names of an operator, in the order of vs_test.inputs
+ *  (and of vs_group.ld_in) and of vs_outputs.items. Returns the count. */
+int vs_op_inputs(vs_op op, const char *const **names);
+int vs_op_outputs(vs_op op, const char *const **names);
+
+/** The test's input with that name, or NULL. */
+vs_tensor *vs_test_input(vs_test *t, const char *name);
+
+/** Load every tensor of a test (inputs, outputs, aux, alternatives). */
+bool vs_test_load(const vs_set *set, vs_test *t, char *err, size_t errlen);
+/** Free the data of every tensor of a test (keeps the description). */
+void vs_test_unload(vs_test *t);
+
+/** The generator's writer: encode data (dtype, ndim, dims and file taken
+ *  from t) as .npy under set_dir, atomically, and record its sha256 in t. */
+bool vs_tensor_save(const char *set_dir, vs_tensor *t, const void *data,
+                    char *err, size_t errlen);
+
+/** Explanation of a flag of the standard vocabulary (the manifest's
+ *  "notes"), or NULL for an unknown flag. */
+const char *vs_flag_note(const char *flag);
+
+/** Float parameters are stored exactly as hex-float strings
+ *  ("0x1.6a09e6p-1", "inf", "-inf", "0x0p+0"); these convert. */
+void vs_format_hexfloat(double x, char buf[40]);
+bool vs_parse_hexfloat(const char *s, double *x);
 
 #endif

@@ -1,0 +1,137 @@
+/*
+ * conformance/tolerance.c - the tolerance model of docs/tolerances.md,
+ * applied to one output tensor (and, for convenience, to a test).
+ *
+ * For an expected value e (the double oracle) and a result x (float):
+ *   - e NaN:      pass iff x is NaN;
+ *   - e +-inf:    pass iff x == e;
+ *   - e finite:   x must be finite and
+ *       |x - e| <= ulps * ulp_p(e)                      (model "ulp" only)
+ *                + u_p * (c_arith * mag + c_in * cond)
+ *                + tiny_p
+ *     where u_p is the profile's unit roundoff, ulp_p(e) the spacing of the
+ *     profile's format at e, tiny_p its smallest normal number (flush to
+ *     zero of the result, S18), and c_in = c_input under the reduced
+ *     profiles (bf16, fp16; inputs stored in that format) and 0 under fp32.
+ * Signed zeros are not distinguished (spec S17).
+ * ratio = |x - e| / allowed; a tensor passes when every ratio <= 1.
+ */
+#include "config.h"
+#include <math.h>
+#include <string.h>
+#include "conformance/tolerance.h"
+
+static const struct {
+  const char *name;
+  int bits;  /* significand bits, hidden bit included */
+  int emin;  /* exponent of the smallest normal number */
+} profiles[TOL_PROFILE_COUNT] = {
+    {"fp32", 24, -126}, {"bf16", 8, -126}, {"fp16", 11, -14}};
+
+const char *tol_profile_name(tol_profile p) {
+  return (unsigned)p < TOL_PROFILE_COUNT ? profiles[p].name : "unknown";
+}
+
+bool tol_profile_from_name(const char *name, tol_profile *p) {
+  for (int i = 0; i < TOL_PROFILE_COUNT; i++)
+    if (name && strcmp(name, profiles[i].name) == 0) {
+      *p = (tol_profile)i;
+      return true;
+    }
+  return false;
+}
+
+double tol_unit_roundoff(tol_profile p) {
+  return ldexp(1.0, -profiles[p].bits);
+}
+
+double tol_ulp(tol_profile p, double e) {
+  int ex = 0;
+  if (e != 0 && isfinite(e))
+    frexp(fabs(e), &ex); /* |e| = f * 2^ex, f in [0.5, 1) */
+  int lead = ex - 1;
+  if (e == 0 || lead < profiles[p].emin)
+    lead = profiles[p].emin;
+  return ldexp(1.0, lead - (profiles[p].bits - 1));
+}
+
+double tol_tiny(tol_profile p) { return ldexp(1.0, profiles[p].emin); }
+
+double tol_allowed(const vs_tolerance *tol, tol_profile p, double expected,
+                   double mag, double cond) {
+  double u = tol_unit_roundoff(p);
+  double allowed = u * tol->c_arith * mag + tol_tiny(p);
+  if (p != TOL_FP32)
+    allowed += u * tol->c_input * cond;
+  if (strcmp(tol->model, "ulp") == 0)
+    allowed += tol->ulps * tol_ulp(p, expected);
+  return allowed;
+}
+
+void tol_judge(const vs_output *out, tol_profile profile, const float *got,
+               size_t count, tol_result *res) {
+  const double *e = out->expected.data;
+  const double *mag = out->mag ? out->mag->data : NULL;
+  const double *cond = out->cond ? out->cond->data : NULL;
+  memset(res, 0, sizeof *res);
+  if (count != vs_tensor_count(&out->expected) || !e) {
+    res->worst_ratio = INFINITY;
+    res->n_failed = count;
+    res->pass = false;
+    return;
+  }
+  for (size_t i = 0; i < count; i++) {
+    double x = got[i], ex = e[i], allowed = 0, ratio;
+    if (isnan(ex)) {
+      ratio = isnan(x) ? 0 : INFINITY;
+    } else if (isinf(ex)) {
+      ratio = x == ex ? 0 : INFINITY;
+    } else if (!isfinite(x)) {
+      ratio = INFINITY;
+    } else {
+      double m = mag ? mag[i] : 0, c = cond ? cond[i] : 0;
+      allowed = tol_allowed(&out->tol, profile, ex, m, c);
+      double err = fabs(x - ex);
+      /* A NaN allowance is a defect of the vector: never a pass. */
+      ratio = isnan(allowed) ? INFINITY : err / allowed;
+    }
+    if (ratio > 1)
+      res->n_failed++;
+    if (i == 0 || ratio > res->worst_ratio) {
+      res->worst_ratio = ratio;
+      res->worst_index = i;
+      res->got = x;
+      res->expected = ex;
+      res->allowed = allowed;
+    }
+  }
+  res->pass = res->n_failed == 0;
+}
+
+bool tol_judge_test(const vs_test *t, tol_profile profile,
+                    const float *const *got, tol_result *res, int *which) {
+  tol_result tmp[VS_MAX_OUTPUTS];
+  bool pass = true;
+  for (int i = 0; i < t->outputs.count; i++) {
+    const vs_output *o = &t->outputs.items[i];
+    tol_judge(o, profile, got[i], vs_tensor_count(&o->expected), &res[i]);
+    pass = pass && res[i].pass;
+  }
+  if (which)
+    *which = 0;
+  for (int a = 0; !pass && a < t->n_alternatives; a++) {
+    bool alt_pass = true;
+    for (int i = 0; i < t->alternatives[a].count; i++) {
+      const vs_output *o = &t->alternatives[a].items[i];
+      tol_judge(o, profile, got[i], vs_tensor_count(&o->expected), &tmp[i]);
+      alt_pass = alt_pass && tmp[i].pass;
+    }
+    if (alt_pass) {
+      memcpy(res, tmp, sizeof(tol_result) * (size_t)t->alternatives[a].count);
+      if (which)
+        *which = a + 1;
+      pass = true;
+    }
+  }
+  return pass;
+}
