@@ -1,0 +1,394 @@
+/*
+ * conformance/files.c - the file workflow, for implementations in any
+ * language (docs/conformance.md, "Checking an implementation through files").
+ *
+ *   infini-conform export DIR   writes DIR/index.json, DIR/in/<case>.<input>.npy
+ *                               and an empty DIR/out/;
+ *   (the implementation)        reads the index and the inputs, writes
+ *                               DIR/out/<case>.<output>.npy (float32 or float64);
+ *   infini-conform check DIR    judges those outputs against the vectors.
+ *
+ * <case> is "<file stem>-<tcId>", e.g. retrieve-12: with the file's version
+ * (in the index) it names the vector forever.
+ */
+#include "config.h"
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "conformance/conform.h"
+
+#define INDEX_FORMAT "infini-conform-export"
+#define INDEX_VERSION 1
+
+static void case_stem(const cf_case *c, char *out, size_t len) {
+  const char *file = c->set->file;
+  size_t n = strlen(file);
+  if (n > 5 && strcmp(file + n - 5, ".json") == 0)
+    n -= 5;
+  snprintf(out, len, "%.*s-%d", (int)n, file, c->test->id);
+}
+
+/* Relative path of a tensor of a case: "in/retrieve-12.q.npy". */
+static void tensor_path(const cf_case *c, const char *sub, const char *name,
+                        char *out, size_t len) {
+  char stem[300];
+  case_stem(c, stem, sizeof stem);
+  snprintf(out, len, "%s/%s.%s.npy", sub, stem, name);
+}
+
+/* dir/rel into out; false (with a message) when it does not fit. */
+static bool join(char *out, size_t len, const char *dir, const char *rel, char *err,
+                 size_t errlen) {
+  int w = snprintf(out, len, "%s/%s", dir, rel);
+  if (w < 0 || (size_t)w >= len) {
+    snprintf(err, errlen, "path too long: %s/%s", dir, rel);
+    return false;
+  }
+  return true;
+}
+
+static json_t *json_float(float x) {
+  if (isnan(x))
+    return json_string("nan");
+  if (isinf(x))
+    return json_string(x > 0 ? "inf" : "-inf");
+  return json_real((double)x);
+}
+
+static json_t *shape_json(const vs_tensor *t) {
+  json_t *a = json_array();
+  for (int d = 0; d < t->ndim; d++)
+    json_array_append_new(a, json_integer((json_int_t)t->dims[d]));
+  return a;
+}
+
+/* The parameters an implementation needs, per operator. */
+static json_t *params_json(const vs_group *g) {
+  json_t *p = json_object();
+  const char *rule = g->rule == INFINI_UPDATE_DELTA ? "delta" : "linear";
+  switch (g->op) {
+  case VS_FEATURE_MAP:
+    json_object_set_new(p, "rows", json_integer(g->rows));
+    json_object_set_new(p, "cols", json_integer(g->cols));
+    break;
+  case VS_MIX:
+    json_object_set_new(p, "rows", json_integer(g->rows > 0 ? g->rows : g->n));
+    json_object_set_new(p, "cols", json_integer(g->rows > 0 ? g->cols : g->d_value));
+    json_object_set_new(p, "beta", json_float(g->beta));
+    break;
+  default:
+    if (g->op == VS_SEGMENT_STEP || g->op == VS_LAYER_STEP)
+      json_object_set_new(p, "segments", json_integer(g->segments > 0 ? g->segments : 1));
+    json_object_set_new(p, "n", json_integer(g->n));
+    if (g->op == VS_LAYER_STEP) {
+      json_object_set_new(p, "n_heads", json_integer(g->n_heads));
+      json_object_set_new(p, "n_kv_heads", json_integer(g->n_kv_heads));
+    }
+    json_object_set_new(p, "d_key", json_integer(g->d_key));
+    json_object_set_new(p, "d_value", json_integer(g->d_value));
+    if (g->op == VS_SEGMENT_STEP || g->op == VS_LAYER_STEP)
+      json_object_set_new(p, "rule", json_string(rule));
+    if (g->op == VS_SEGMENT_STEP)
+      json_object_set_new(p, "beta", json_float(g->beta));
+    if (g->op == VS_RETRIEVE || g->op == VS_UPDATE_DELTA || g->op == VS_SEGMENT_STEP ||
+        g->op == VS_LAYER_STEP)
+      json_object_set_new(p, "eps", json_float(g->eps));
+    if (g->op == VS_LOCAL_ATTENTION || g->op == VS_SEGMENT_STEP || g->op == VS_LAYER_STEP)
+      json_object_set_new(p, "scale", json_float(g->scale));
+    break;
+  }
+  return p;
+}
+
+static bool dir_is_empty(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return true;
+  struct dirent *e;
+  bool empty = true;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  closedir(d);
+  return empty;
+}
+
+static bool make_dir(const char *path, char *err, size_t errlen) {
+  if (mkdir(path, 0777) == 0 || errno == EEXIST) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+      return true;
+    snprintf(err, errlen, "%s exists and is not a directory", path);
+    return false;
+  }
+  snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+  return false;
+}
+
+bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *dir,
+               bool force, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(dir, &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      snprintf(err, errlen, "%s exists and is not a directory", dir);
+      return false;
+    }
+    if (!force && !dir_is_empty(dir)) {
+      snprintf(err, errlen, "%s is not empty (choose a new directory, or --force)", dir);
+      return false;
+    }
+  }
+  char path[PATH_MAX], rel[PATH_MAX];
+  if (!make_dir(dir, err, errlen) || !join(path, sizeof path, dir, "in", err, errlen) ||
+      !make_dir(path, err, errlen) || !join(path, sizeof path, dir, "out", err, errlen) ||
+      !make_dir(path, err, errlen))
+    return false;
+
+  json_t *root = json_object();
+  json_object_set_new(root, "format", json_string(INDEX_FORMAT));
+  json_object_set_new(root, "format_version", json_integer(INDEX_VERSION));
+  json_object_set_new(root, "spec_version", json_string(INFINI_SPEC_VERSION));
+  json_object_set_new(root, "tool", json_string("infini-conform"));
+  json_object_set_new(root, "tool_version", json_string(infini_version()));
+  json_object_set_new(root, "vectors", json_string(v->dir));
+  json_object_set_new(root, "output_dtype", json_string("float32 or float64, little-endian, C order"));
+  json_t *list = json_array();
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; i++) {
+    const cf_case *c = &cases[i];
+    const vs_test *t = c->test;
+    json_t *e = json_object();
+    char stem[300];
+    case_stem(c, stem, sizeof stem);
+    json_object_set_new(e, "case", json_string(stem));
+    json_object_set_new(e, "file", json_string(c->set->file));
+    json_object_set_new(e, "version", json_string(cf_set_version(c->set)));
+    json_object_set_new(e, "tcId", json_integer(t->id));
+    json_object_set_new(e, "operator", json_string(vs_op_name(c->group->op)));
+    json_object_set_new(e, "comment", json_string(t->comment ? t->comment : ""));
+    json_t *flags = json_array();
+    for (int f = 0; f < t->n_flags; f++)
+      json_array_append_new(flags, json_string(t->flags[f]));
+    json_object_set_new(e, "flags", flags);
+    json_object_set_new(e, "verdict", json_string(t->result == VS_ACCEPTABLE ? "acceptable" : "valid"));
+    json_object_set_new(e, "params", params_json(c->group));
+    json_t *inputs = json_object();
+    for (int k = 0; k < t->n_inputs && ok; k++) {
+      const vs_tensor *in = &t->inputs[k];
+      tensor_path(c, "in", in->name, rel, sizeof rel);
+      ok = join(path, sizeof path, dir, rel, err, errlen) &&
+           cf_npy_write(path, in->dtype, in->ndim, in->dims, in->data, err, errlen);
+      json_t *d = json_object();
+      json_object_set_new(d, "file", json_string(rel));
+      json_object_set_new(d, "shape", shape_json(in));
+      json_object_set_new(d, "dtype", json_string(in->dtype == VS_F64 ? "float64" : "float32"));
+      json_object_set_new(inputs, in->name, d);
+    }
+    json_object_set_new(e, "inputs", inputs);
+    json_t *outputs = json_object();
+    for (int o = 0; o < t->outputs.count; o++) {
+      const vs_tensor *out = &t->outputs.items[o].expected;
+      tensor_path(c, "out", out->name, rel, sizeof rel);
+      json_t *d = json_object();
+      json_object_set_new(d, "file", json_string(rel));
+      json_object_set_new(d, "shape", shape_json(out));
+      json_object_set_new(outputs, out->name, d);
+    }
+    json_object_set_new(e, "outputs", outputs);
+    json_array_append_new(list, e);
+  }
+  json_object_set_new(root, "cases", list);
+  if (ok) {
+    cf_atomic a;
+    ok = join(path, sizeof path, dir, "index.json", err, errlen) &&
+         cf_atomic_open(&a, path, err, errlen);
+    if (ok) {
+      if (json_dumpf(root, a.f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
+          fputc('\n', a.f) == EOF) {
+        snprintf(err, errlen, "cannot write %s", path);
+        cf_atomic_abort(&a);
+        ok = false;
+      } else {
+        ok = cf_atomic_commit(&a, err, errlen);
+      }
+    }
+  }
+  json_decref(root);
+  return ok;
+}
+
+static json_t *load_index(const char *dir, char *err, size_t errlen) {
+  char path[PATH_MAX];
+  json_error_t je;
+  if (!join(path, sizeof path, dir, "index.json", err, errlen))
+    return NULL;
+  json_t *root = json_load_file(path, 0, &je);
+  if (!root) {
+    struct stat st;
+    if (stat(path, &st) != 0)
+      snprintf(err, errlen, "%s: no index (%s); run 'infini-conform export %s' first",
+               dir, strerror(errno), dir);
+    else
+      snprintf(err, errlen, "%s:%d: not valid JSON: %s", path, je.line, je.text);
+    return NULL;
+  }
+  const char *format = json_string_value(json_object_get(root, "format"));
+  json_int_t version = json_integer_value(json_object_get(root, "format_version"));
+  if (!format || strcmp(format, INDEX_FORMAT) != 0 || version != INDEX_VERSION ||
+      !json_is_array(json_object_get(root, "cases"))) {
+    snprintf(err, errlen, "%s is not an index written by infini-conform export "
+             "(format %s version %d)", path, INDEX_FORMAT, INDEX_VERSION);
+    json_decref(root);
+    return NULL;
+  }
+  return root;
+}
+
+char *cf_index_vectors(const char *dir) {
+  char err[512];
+  json_t *root = load_index(dir, err, sizeof err);
+  if (!root)
+    return NULL;
+  const char *v = json_string_value(json_object_get(root, "vectors"));
+  char *out = NULL;
+  struct stat st;
+  if (v && stat(v, &st) == 0)
+    out = cf_xstrdup(v);
+  json_decref(root);
+  return out;
+}
+
+static void shape_text(int ndim, const size_t *dims, char *out, size_t len) {
+  size_t used = 0;
+  used += (size_t)snprintf(out, len, "(");
+  for (int d = 0; d < ndim && used < len; d++)
+    used += (size_t)snprintf(out + used, len - used, "%zu%s", dims[d],
+                             d + 1 < ndim || ndim == 1 ? (ndim == 1 ? "," : ", ") : "");
+  if (used < len)
+    snprintf(out + used, len - used, ")");
+}
+
+/* Read the outputs of a case from dir into got. */
+static void read_outputs(const cf_case *c, const char *dir, cf_outputs *got) {
+  const char *names[VS_MAX_OUTPUTS];
+  int n_names = cf_op_output_names(c->group->op, names);
+  got->n = 0;
+  for (int k = 0; k < n_names; k++) {
+    const vs_output *want = cf_find_output(&c->test->outputs, names[k]);
+    if (!want)
+      continue;
+    char rel[PATH_MAX], path[PATH_MAX], why[2 * PATH_MAX];
+    tensor_path(c, "out", names[k], rel, sizeof rel);
+    int i = got->n++;
+    got->names[i] = names[k];
+    got->data[i] = NULL;
+    got->count[i] = 0;
+    got->missing[i] = NULL;
+    int ndim;
+    size_t dims[VS_MAX_DIMS], count;
+    float *data;
+    if (!join(path, sizeof path, dir, rel, why, sizeof why) ||
+        !cf_npy_read_float(path, &ndim, dims, &data, &count, why, sizeof why)) {
+      got->missing[i] = cf_xstrdup(why);
+      continue;
+    }
+    bool same = ndim == want->expected.ndim;
+    for (int d = 0; same && d < ndim; d++)
+      same = dims[d] == want->expected.dims[d];
+    if (!same) {
+      char have[128], need[128];
+      shape_text(ndim, dims, have, sizeof have);
+      shape_text(want->expected.ndim, want->expected.dims, need, sizeof need);
+      snprintf(why, sizeof why, "%s has shape %s, expected %s", rel, have, need);
+      got->missing[i] = cf_xstrdup(why);
+      free(data);
+      continue;
+    }
+    got->data[i] = data;
+    got->count[i] = count;
+  }
+}
+
+bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
+              tol_profile profile, bool diagnose, cf_report *rep, const char *name,
+              char *err, size_t errlen) {
+  json_t *root = load_index(dir, err, errlen);
+  if (!root)
+    return false;
+  json_t *list = json_object_get(root, "cases");
+  size_t idx;
+  json_t *e;
+  bool ok = true;
+  json_array_foreach(list, idx, e) {
+    const char *file = json_string_value(json_object_get(e, "file"));
+    const char *version = json_string_value(json_object_get(e, "version"));
+    json_t *id = json_object_get(e, "tcId");
+    if (!file || !version || !json_is_integer(id)) {
+      snprintf(err, errlen, "%s/index.json: case %zu lacks file, version or tcId", dir, idx);
+      ok = false;
+      break;
+    }
+    int tcid = (int)json_integer_value(id);
+    cf_case *c = NULL;
+    for (size_t i = 0; i < n && !c; i++)
+      if (cases[i].test->id == tcid && strcmp(cases[i].set->file, file) == 0)
+        c = &cases[i];
+    if (!c) {
+      /* Not selected; but it must exist in the vectors at all. */
+      bool exists = false;
+      for (int s = 0; s < v->n_sets && !exists; s++) {
+        if (strcmp(v->sets[s].file, file) != 0)
+          continue;
+        for (int g = 0; g < v->sets[s].n_groups && !exists; g++)
+          for (int t = 0; t < v->sets[s].groups[g].n_tests && !exists; t++)
+            exists = v->sets[s].groups[g].tests[t].id == tcid;
+      }
+      if (!exists) {
+        snprintf(err, errlen, "%s/index.json names %s:%d, which the vectors in %s do "
+                 "not have", dir, file, tcid, v->dir);
+        ok = false;
+        break;
+      }
+      continue;
+    }
+    if (strcmp(version, cf_set_version(c->set)) != 0) {
+      snprintf(err, errlen, "%s/index.json: %s:%d was exported from version %s, the "
+               "vectors in %s are version %s; export again", dir, file, tcid, version,
+               v->dir, cf_set_version(c->set));
+      ok = false;
+      break;
+    }
+    cf_result *r = cf_report_add(rep);
+    r->backend = name;
+    r->c = c;
+    if (c->excluded) {
+      r->outcome = CF_SKIP;
+      r->message = cf_xstrdup("excluded (exclude list)");
+      continue;
+    }
+    cf_outputs got = {0};
+    read_outputs(c, dir, &got);
+    cf_judge(c, profile, &got, r);
+    if (r->failed && diagnose)
+      r->diagnosis = cf_diagnose(c, profile, &got);
+    cf_outputs_free(&got);
+    if (c->xfail)
+      r->outcome = r->failed ? CF_XFAIL : CF_XPASS;
+    else
+      r->outcome = r->failed ? CF_FAIL : CF_PASS;
+  }
+  json_decref(root);
+  if (ok && rep->n == 0) {
+    snprintf(err, errlen, "no case of %s/index.json is selected", dir);
+    ok = false;
+  }
+  return ok;
+}
