@@ -30,6 +30,8 @@
  * runs AVX2 code) and OPENBLAS_NUM_THREADS, then re-executes itself.
  *
  * Usage: infini-bench [--csv FILE] [--threads T] [--min-time S] [--quick]
+ *                     [--op NAME] [--impl NAME] [--n N] [--d D]
+ * (--quick: only N = 2048, d = 128; --op, --impl, --n, --d: only those.)
  */
 #include "config.h"
 #include <math.h>
@@ -256,6 +258,8 @@ static double peak(int isa, int threads) {
 int main(int argc, char **argv) {
   const char *csv_path = NULL;
   int max_threads = 2, quick = 0;
+  const char *only_op = NULL, *only_impl = NULL;
+  ptrdiff_t only_n = 0, only_d = 0;
   double min_time = 0.2;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--csv") && i + 1 < argc)
@@ -266,8 +270,17 @@ int main(int argc, char **argv) {
       min_time = atof(argv[++i]);
     else if (!strcmp(argv[i], "--quick"))
       quick = 1;
+    else if (!strcmp(argv[i], "--op") && i + 1 < argc)
+      only_op = argv[++i];
+    else if (!strcmp(argv[i], "--impl") && i + 1 < argc)
+      only_impl = argv[++i];
+    else if (!strcmp(argv[i], "--n") && i + 1 < argc)
+      only_n = atol(argv[++i]);
+    else if (!strcmp(argv[i], "--d") && i + 1 < argc)
+      only_d = atol(argv[++i]);
     else {
-      fprintf(stderr, "usage: %s [--csv FILE] [--threads T] [--min-time S] [--quick]\n",
+      fprintf(stderr, "usage: %s [--csv FILE] [--threads T] [--min-time S] [--quick]\n"
+                      "       [--op NAME] [--impl NAME] [--n N] [--d D]\n",
               argv[0]);
       return 2;
     }
@@ -331,21 +344,27 @@ int main(int argc, char **argv) {
   for (int si = 0; si < 2; si++)
     for (int di = 0; di < 2; di++) {
       const ptrdiff_t n = ns[si], d = ds[di];
-      if (quick && (n != 2048 || d != 128))
+      if ((quick && (n != 2048 || d != 128)) || (only_n && n != only_n) ||
+          (only_d && d != only_d))
         continue;
       setup(n, d, have_bl);
       for (int op = 0; op < N_OPS; op++) {
+        if (only_op && strcmp(only_op, op_names[op]))
+          continue;
         double t_ref = 0;
         for (int t = 1; t <= max_threads; t++) {
           double t_bl = 0;
-          if (have_bl)
+          const int want_bl = !only_impl || !strcmp(only_impl, "openblas");
+          if (have_bl && want_bl)
             t_bl = measure(NULL, op, H, t, min_time, 0);
           for (int ii = -1; ii < n_impl; ii++) {
             const infini_backend *be = ii < 0 ? NULL : impls[ii];
             const char *name = be ? be->name : "openblas";
             double sec;
+            if (only_impl && strcmp(only_impl, name))
+              continue;
             if (!be) {
-              if (!have_bl)
+              if (!have_bl || !want_bl)
                 continue;
               sec = t_bl;
             } else if (!strcmp(be->name, "ref")) {
