@@ -5,7 +5,9 @@
  * For an expected value e (the double oracle) and a result x (float):
  *   - e NaN:      pass iff x is NaN;
  *   - e +-inf:    pass iff x == e;
- *   - e finite:   x must be finite and
+ *   - e finite:   x must not be NaN; x = +-inf only with e's sign and when
+ *                 |e| + allowed reaches the format's overflow threshold;
+ *                 otherwise
  *       |x - e| <= ulps * ulp_p(e)                      (model "ulp" only)
  *                + u_p * (c_arith * mag + c_in * cond)
  *                + tiny_p
@@ -25,8 +27,16 @@ static const struct {
   const char *name;
   int bits;  /* significand bits, hidden bit included */
   int emin;  /* exponent of the smallest normal number */
+  int emax;  /* exponent of the largest finite number */
 } profiles[TOL_PROFILE_COUNT] = {
-    {"fp32", 24, -126}, {"bf16", 8, -126}, {"fp16", 11, -14}};
+    {"fp32", 24, -126, 127}, {"bf16", 8, -126, 127}, {"fp16", 11, -14, 15}};
+
+/* Round-to-nearest overflow threshold of the profile's format: values of
+ * at least this magnitude round to infinity. */
+static double overflow_threshold(tol_profile p) {
+  return ldexp(1.0, profiles[p].emax + 1) -
+         ldexp(1.0, profiles[p].emax - profiles[p].bits);
+}
 
 const char *tol_profile_name(tol_profile p) {
   return (unsigned)p < TOL_PROFILE_COUNT ? profiles[p].name : "unknown";
@@ -86,8 +96,15 @@ void tol_judge(const vs_output *out, tol_profile profile, const float *got,
       ratio = isnan(x) ? 0 : INFINITY;
     } else if (isinf(ex)) {
       ratio = x == ex ? 0 : INFINITY;
-    } else if (!isfinite(x)) {
+    } else if (isnan(x)) {
       ratio = INFINITY;
+    } else if (isinf(x)) {
+      /* Overflow is allowed where the allowed interval reaches the
+       * format's overflow threshold, with the expected sign. */
+      double m = mag ? mag[i] : 0, c = cond ? cond[i] : 0;
+      allowed = tol_allowed(&out->tol, profile, ex, m, c);
+      ratio = (x > 0) == (ex > 0) && fabs(ex) + allowed >= overflow_threshold(profile)
+                  ? 0 : INFINITY;
     } else {
       double m = mag ? mag[i] : 0, c = cond ? cond[i] : 0;
       allowed = tol_allowed(&out->tol, profile, ex, m, c);

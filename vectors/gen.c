@@ -32,7 +32,8 @@
 
 static const char *const regime_names[GR_COUNT] = {
     "typical", "large_logits", "underflow", "zeros", "subnormal", "nan",
-    "neg_inf", "special",      "exact",     "first_segment", "worked_example"};
+    "neg_inf", "special",      "exact",     "first_segment", "worked_example",
+    "small_den"};
 
 const char *gen_regime_name(gen_regime r) { return regime_names[r]; }
 
@@ -208,6 +209,13 @@ static void fill(const gen_spec *sp, vs_rng *r, const char *name, float *x,
     }
     return;
   }
+  case GR_SMALL_DEN:
+    for (size_t i = 0; i < count; i++) {
+      x[i] = typical(r, ro);
+      if (ro == ROLE_M || ro == ROLE_Z)
+        x[i] *= 0x1p-13f;
+    }
+    return;
   case GR_NAN:
   case GR_NEG_INF:
   case GR_TYPICAL:
@@ -779,7 +787,7 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed,
       fill(sp, &rng, names[i], raw[i], count, d[nd - 1], tc);
     }
     inject(sp, names[i], raw[i], d[nd - 1]);
-    tensor_init(&t->inputs[i], sp->op, tc, "", names[i], VS_F32, nd, d);
+    tensor_init(&t->inputs[i], sp->op, tc, "in.", names[i], VS_F32, nd, d);
     save(w, &t->inputs[i], raw[i]);
     t->n_inputs = i + 1;
     in.x[i] = to_double(raw[i], count);
@@ -809,7 +817,7 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed,
   evaluate(sp, &in, false, &ev);
   check_steps(sp, &in, &ev);
   check_aux(&ev);
-  put_outputs(w, sp->op, tc, "", &ev, &t->outputs);
+  put_outputs(w, sp->op, tc, "exp.", &ev, &t->outputs);
   eval_free(&ev);
 
   /* alternatives (S6): underflow -> the float32 outcome of sigma; subnormal

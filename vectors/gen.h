@@ -25,6 +25,7 @@ typedef enum gen_regime {
   GR_EXACT,       /* small integers: exact results where the formula allows */
   GR_FIRST,       /* memory operators: empty memory M = 0, z = 0 */
   GR_WORKED,      /* the worked example of docs/spec.md section 19 */
+  GR_SMALL_DEN,   /* typical, with z and M scaled by 2^-13: den ~ 1e-3 */
   GR_COUNT
 } gen_regime;
 

@@ -53,6 +53,8 @@ static const gen_spec retrieve[] = {
     RT(GR_NEG_INF, 6, 4, 5, 0.25f, 0, NULL, "neg_inf eps", "as the previous test with eps = 0.25: the all -inf row is 0/eps = 0"),
     RT(GR_TYPICAL, 19, 13, 11, 0, 5, NULL, "strided", "row strides q: 18, m: 16, a: 16: strided operands"),
     RT(GR_EXACT, 3, 2, 2, 0, 0, NULL, "exact worked_example", "the retrieval of segment 2 of the spec's worked example (section 19): A_mem = [[3/4, 9/8], [20/27, 31/27], [8/11, 13/11]]"),
+    RT(GR_SMALL_DEN, 12, 4, 9, 0, 0, NULL, "small_den", "z and M scaled by 2^-13: den_i of order 1e-2..1e-3, so a hard-coded epsilon of 1e-6 changes A far beyond the tolerance (S4)"),
+    RT(GR_SMALL_DEN, 12, 4, 9, 1e-6f, 0, NULL, "small_den eps", "as the previous test with eps = 1e-6: eps is added once, to the denominator only"),
 };
 
 #define UP(op, rg, n, dk, dv, eps, pad, nw, fl, cm) \
@@ -81,6 +83,7 @@ static const gen_spec update_delta[] = {
     UP(VS_UPDATE_DELTA, GR_NEG_INF, 6, 4, 5, 0, 0, NULL, "neg_inf", "-inf in k: the all -inf row 0 predicts the zero row and adds nothing (S17)"),
     UP(VS_UPDATE_DELTA, GR_TYPICAL, 19, 13, 11, 0, 5, NULL, "strided", "row strides k: 18, v: 16, m: 16"),
     UP(VS_UPDATE_DELTA, GR_EXACT, 3, 2, 2, 0, 0, NULL, "exact worked_example", "segment 2 of the spec's worked example under the delta rule: M_2 = [[16523/3553, 42188/3553], [9307/3553, 38910/3553]]"),
+    UP(VS_UPDATE_DELTA, GR_SMALL_DEN, 12, 4, 9, 0, 0, NULL, "small_den", "z and M scaled by 2^-13: the prediction's denominators are of order 1e-3, sensitive to any hard-coded epsilon"),
 };
 
 #define MX(rg, rows, cols, beta, pad, nw, fl, cm) \

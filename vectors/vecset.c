@@ -92,7 +92,7 @@ static const struct {
     {"tile_edge", "Sizes (N, d_key, d_value or rows, cols) around SIMD tile edges: 1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 256; catches remainder loops and tails."},
     {"first_segment", "Empty memory (M = 0, z = 0): the zero-row rule (S5) and the first segment (S7)."},
     {"underflow", "sigma or its products underflow the float32 range for some rows (S6): the exact value and the zero row are both accepted (result acceptable, alternative = the float32 outcome)."},
-    {"subnormal", "Subnormal float32 inputs: flush-to-zero is allowed (S18), so the outcome with subnormal inputs read as zero is listed as an alternative (result acceptable)."},
+    {"subnormal", "Subnormal float32 inputs (and, for the feature map, subnormal results): flush-to-zero is allowed (S18); where reading subnormal inputs as zero can change the outcome beyond the tolerance, that outcome is listed as an alternative (result acceptable)."},
     {"large_logits", "Scores of order 1e2..1e3 after scaling: a softmax without the row maximum overflows (S10); in memory operators, sigma(x) of large positive and very negative x."},
     {"zeros", "All-zero inputs (exact outcomes, signs of zero not tested)."},
     {"strided", "Row strides larger than the row width (S1): the runner lays inputs and outputs out with the group's strides."},
@@ -110,6 +110,7 @@ static const struct {
     {"cancellation", "Inputs of opposite signs whose weighted sum nearly cancels: the error is judged against the magnitudes, not the result."},
     {"delta_rule", "Delta update rule (9)."},
     {"worked_example", "The worked example of docs/spec.md section 19."},
+    {"small_den", "Retrieval denominators of order 1e-2..1e-3 (z and M scaled by 2^-13, A of order 1): a hard-coded epsilon of 1e-6 changes the result far beyond the tolerance (S4)."},
     {"exact", "Inputs chosen so that the exact result is representable: any correct evaluation is exact or very close."},
 };
 
