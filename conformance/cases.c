@@ -111,7 +111,13 @@ bool cf_vectors_load(const char *path, cf_vectors *v, char *err, size_t errlen) 
     char why[512];
     if (ok) {
       if (!vs_set_load(files[i], &v->sets[v->n_sets], why, sizeof why)) {
-        snprintf(err, errlen, "%s: %s", files[i], why);
+        /* the loader's message usually names the file already */
+        const char *base = strrchr(files[i], '/');
+        base = base ? base + 1 : files[i];
+        if (strstr(why, base))
+          snprintf(err, errlen, "%s", why);
+        else
+          snprintf(err, errlen, "%s: %s", files[i], why);
         ok = false;
       } else {
         v->n_sets++;

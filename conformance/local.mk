@@ -1,1 +1,65 @@
-## The conformance runner infini-conform and its tests.
+## The conformance runner infini-conform and its tests (docs/conformance.md).
+##
+## - infini-conform (installed): runs registered backends and plugins on the
+##   golden vectors through the public API, exports cases for other
+##   languages and checks their outputs, writes table/TAP/JUnit/JSON reports.
+##   Default vectors: $INFINI_VECTORS, else this build or source tree's
+##   vectors/v1, else the installed $(pkgdatadir)/vectors/v1 (compiled in).
+## - conformance/examples/infini_numpy.py (installed in $(docdir)/examples):
+##   the spec in NumPy, for the file workflow.
+## - Tests: reports of a ref run (TAP), exit status 2 for bad input (TAP),
+##   export -> NumPy example -> check end to end (exit-code test: 77 = skip
+##   when numpy is not importable, run by automake's plain test-driver via
+##   the .test extension).
+
+bin_PROGRAMS += infini-conform
+infini_conform_SOURCES = \
+	conformance/infini-conform.c \
+	conformance/conform.h \
+	conformance/util.c \
+	conformance/cases.c \
+	conformance/select.c \
+	conformance/runner.c \
+	conformance/judge.c \
+	conformance/diagnose.c \
+	conformance/report.c \
+	conformance/files.c \
+	conformance/npyio.c
+infini_conform_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
+	-DINFINI_SRCDIR='"$(abs_top_srcdir)"' \
+	-DINFINI_BUILDDIR='"$(abs_top_builddir)"' \
+	-DINFINI_PKGDATADIR='"$(pkgdatadir)"'
+## tolerance.c is in libinfini_vectors.la (vectors/local.mk).
+infini_conform_LDADD = libinfini.la vectors/libinfini_vectors.la \
+	ref/libinfini_oracle.la $(JANSSON_LIBS) $(NETTLE_LIBS) -lm
+
+examplesdir = $(docdir)/examples
+dist_examples_DATA = conformance/examples/infini_numpy.py
+dist_doc_DATA += docs/conformance.md
+
+## Test scripts are generated from .in files so that they know configure's
+## PYTHON3 and the two trees.
+conform_tests = \
+	conformance/test-conform-reports.sh \
+	conformance/test-conform-errors.sh \
+	conformance/test-conform-files.test
+TESTS += $(conform_tests)
+EXTRA_DIST += $(conform_tests:=.in)
+CLEANFILES += $(conform_tests)
+TEST_LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/test-driver
+
+conform_edit = sed \
+	-e 's|@PYTHON3[@]|$(PYTHON3)|g' \
+	-e 's|@abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
+	-e 's|@abs_top_builddir[@]|$(abs_top_builddir)|g'
+
+$(conform_tests): Makefile
+	$(AM_V_GEN)$(MKDIR_P) conformance && rm -f $@ $@.tmp && \
+	$(conform_edit) '$(srcdir)/$@.in' >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+conformance/test-conform-reports.sh: $(srcdir)/conformance/test-conform-reports.sh.in
+conformance/test-conform-errors.sh: $(srcdir)/conformance/test-conform-errors.sh.in
+conformance/test-conform-files.test: $(srcdir)/conformance/test-conform-files.test.in
+
+## The tests need the runner.
+conformance/test-conform-reports.sh.log conformance/test-conform-errors.sh.log \
+conformance/test-conform-files.log: infini-conform$(EXEEXT)
