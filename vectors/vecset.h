@@ -57,10 +57,12 @@ typedef struct vs_tensor {
 
 size_t vs_tensor_count(const vs_tensor *t);
 
-/** Tolerance of one output tensor (docs/tolerances.md):
- *  "ulp":   |got - expected| <= ulps ULPs of the profile format at expected;
- *  "gauge": |got - expected| <= u_profile * (c_arith * mag + c_input * cond),
- *           with c_input applied only under reduced-precision profiles. */
+/** Tolerance of one output tensor (docs/tolerances.md, section 1):
+ *  "gauge": |got - expected| <= u_profile * (c_arith * mag + c_input * cond)
+ *                               + tiny_profile,
+ *           with c_input applied only under reduced-precision profiles;
+ *  "ulp":   the same plus ulps ULPs of the profile's format at expected
+ *           (the feature map: mag there is sigma's absolute allowance). */
 typedef struct vs_tolerance {
   char model[16];          /* "ulp" or "gauge" */
   double ulps;             /* ulp model */
