@@ -21,8 +21,15 @@
  *   step_delta      retrieve + local_attention + mix + update_delta
  * sigma's exp and the softmax's exp are not counted.
  *
- * Peak: an FMA-chain kernel per ISA measured in the same run, 1 thread and
- * T threads at once. "peak" is the fraction of the peak of the ISA the
+ * Time: the machine is shared (2 cores, other users' builds), so a
+ * single-threaded measurement uses the thread's own CPU time
+ * (CLOCK_THREAD_CPUTIME_ID: time-slices given to other processes are not
+ * counted); multi-threaded ones use wall time (they measure the parallel
+ * speed-up, and are noisy). Each figure is the best of 3 batches sized to
+ * --min-time, after an untimed warm-up batch.
+ *
+ * Peak: an FMA-chain kernel per ISA measured in the same run (own CPU
+ * time, best of 3), 1 thread and T threads at once. "peak" is the fraction of the peak of the ISA the
  * implementation uses (AVX-512 for ref and the baseline, the machine's).
  *
  * OpenBLAS reads OPENBLAS_CORETYPE when the library loads, so the bench
@@ -53,9 +60,10 @@ static const char *op_names[N_OPS] = {
     "feature_map", "retrieve", "update_linear", "update_delta", "mix",
     "local_attention", "step_linear", "step_delta"};
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
 static double now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock_id, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -181,6 +189,7 @@ static void *worker(void *arg) {
 
 static double time_batch(const infini_backend *be, int op, int reps, int nheads,
                          int threads) {
+  clock_id = threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
   double t0 = now();
   if (!be) {
     bl_set_threads(threads);

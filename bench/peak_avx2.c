@@ -8,7 +8,7 @@
 #include <immintrin.h>
 static double now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* own CPU time: see infini_bench.c */
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 double peak_avx2(double seconds) {

@@ -73,6 +73,17 @@ static inline float vhsum(vf a) {
   return simde_mm_cvtss_f32(s);
 }
 
+/* largest lane (no NaN among the lanes: callers check visnan first) */
+static inline float vhmax(vf a) {
+  simde__m128 s = simde_mm_max_ps(simde_mm256_castps256_ps128(a),
+                                  simde_mm256_extractf128_ps(a, 1));
+  s = simde_mm_max_ps(s, simde_mm_movehl_ps(s, s));
+  s = simde_mm_max_ss(s, simde_mm_shuffle_ps(s, s, 1));
+  return simde_mm_cvtss_f32(s);
+}
+/* any lane of the mask set */
+static inline int vany(vmask m) { return simde_mm256_movemask_ps(m) != 0; }
+
 #include "simd/isa/common.h"
 
 #endif

@@ -67,6 +67,18 @@ static inline float vhsum(vf a) {
   return simde_mm_cvtss_f32(s);
 }
 
+static inline float vhmax(vf a) {
+  simde__m256 h = simde_mm256_max_ps(
+      simde_mm512_castps512_ps256(a),
+      simde_mm256_castpd_ps(simde_mm512_extractf64x4_pd(simde_mm512_castps_pd(a), 1)));
+  simde__m128 s = simde_mm_max_ps(simde_mm256_castps256_ps128(h),
+                                  simde_mm256_extractf128_ps(h, 1));
+  s = simde_mm_max_ps(s, simde_mm_movehl_ps(s, s));
+  s = simde_mm_max_ss(s, simde_mm_shuffle_ps(s, s, 1));
+  return simde_mm_cvtss_f32(s);
+}
+static inline int vany(vmask m) { return m != 0; }
+
 #include "simd/isa/common.h"
 
 #endif

@@ -7,7 +7,8 @@
  *   for the ISA itself), SIMD_SLEEF_EXP (when Sleef serves the ISA);
  *   vzero vset1 vload vstore (unaligned) vadd vsub vmul vdiv vfma(a,b,c) =
  *   a*b+c, vmax vmin (non-NaN), vgt visnan vmask_or vblend(m,t,f) = m?t:f,
- *   vround (to nearest), vpow2i (2^n, integer n), vhsum.
+ *   vround (to nearest), vpow2i (2^n, integer n), vhsum, vhmax (largest
+ *   lane, NaN-free input), vany (some mask lane set).
  *
  * Added here: partial (tail) loads and stores, a NaN-propagating max, exp,
  * and sigma = ELU + 1.

@@ -70,6 +70,9 @@ static inline vf vpow2i(vf n) {
 }
 static inline float vhsum(vf a) { return simde_vaddvq_f32(a); }
 
+static inline float vhmax(vf a) { return simde_vmaxvq_f32(a); }
+static inline int vany(vmask m) { return simde_vmaxvq_u32(m) != 0; }
+
 #include "simd/isa/common.h"
 
 #endif
