@@ -373,6 +373,9 @@ static void head_state_free(head_state *st) {
 
 /* Steps (a)-(c) of (S13) for one query head and one segment, with their
  * magnitudes; packed [n x dk] q, k and [n x dv] v; results [n x dv]. */
+/* The propagation of docs/tolerances.md section 8: (P1) retrieval from the
+ * propagated state, (P2) mixing of the two magnitudes; head_update below
+ * is (P3); the coefficients (P4) are bounds.c's bd_c_*. */
 static void head_outputs(const gen_spec *sp, const head_state *st,
                          const double *q_mem, const double *q_att,
                          const double *k_att, const double *v, float beta,
@@ -676,43 +679,6 @@ static void put_outputs(writer *w, vs_op op, int tc, const char *prefix,
   }
 }
 
-/* Input dims of a tensor of the spec (as vecset.c's expected_dims). */
-static int input_dims(const gen_spec *sp, const char *name, size_t *d) {
-  const size_t n = (size_t)sp->n, dk = (size_t)sp->d_key, dv = (size_t)sp->d_value;
-  const size_t S = (size_t)sp->segments, H = (size_t)sp->heads, G = (size_t)sp->kv_heads;
-  bool qk = !strcmp(name, "q") || !strcmp(name, "k");
-  switch (sp->op) {
-  case VS_FEATURE_MAP:
-    d[0] = n, d[1] = dk;
-    return 2;
-  case VS_MIX:
-    d[0] = n, d[1] = dv;
-    return 2;
-  case VS_SEGMENT_STEP:
-    d[0] = S, d[1] = n, d[2] = qk ? dk : dv;
-    return 3;
-  case VS_LAYER_STEP:
-    if (!strcmp(name, "beta")) {
-      d[0] = H;
-      return 1;
-    }
-    d[0] = S, d[1] = n;
-    d[2] = !strcmp(name, "q") ? H * dk : !strcmp(name, "k") ? G * dk : G * dv;
-    return 3;
-  default:
-    if (!strcmp(name, "z")) {
-      d[0] = dk;
-      return 1;
-    }
-    if (!strcmp(name, "m")) {
-      d[0] = dk, d[1] = dv;
-      return 2;
-    }
-    d[0] = n, d[1] = qk ? dk : dv;
-    return 2;
-  }
-}
-
 static uint64_t test_seed(vs_op op, int tc) {
   vs_rng r = {((uint64_t)op + 1) << 32 | (uint64_t)tc};
   return vs_next(&r);
@@ -773,7 +739,9 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed,
   /* inputs, in canonical order, one stream */
   for (int i = 0; i < n_in; i++) {
     size_t d[VS_MAX_DIMS];
-    int nd = input_dims(sp, names[i], d);
+    int nd;
+    if (!vs_tensor_dims(g, names[i], &nd, d))
+      die("internal: no dims for an input");
     size_t count = 1;
     for (int j = 0; j < nd; j++)
       count *= d[j];

@@ -323,8 +323,8 @@ static bool get_hexfloat(const where *w, json_t *obj, const char *key,
 }
 
 /* The dims a tensor of the group must have; false for an unknown name. */
-static bool expected_dims(const vs_group *g, const char *name, int *ndim,
-                          size_t *d) {
+bool vs_tensor_dims(const vs_group *g, const char *name, int *ndim,
+                    size_t d[VS_MAX_DIMS]) {
   const size_t n = (size_t)g->n, dk = (size_t)g->d_key, dv = (size_t)g->d_value;
   const size_t S = (size_t)g->segments, H = (size_t)g->n_heads,
                G = (size_t)g->n_kv_heads;
@@ -404,7 +404,7 @@ static bool parse_tensor(const where *w, const vs_group *g, const char *role,
     return lfail(w, "tensor \"%s\": %zu dimensions", role, nd);
   int e_nd;
   size_t e_d[VS_MAX_DIMS];
-  if (!expected_dims(g, dims_of, &e_nd, e_d))
+  if (!vs_tensor_dims(g, dims_of, &e_nd, e_d))
     return lfail(w, "tensor \"%s\" is not a tensor of operator %s", role,
                  vs_op_name(g->op));
   if ((int)nd != e_nd)
@@ -663,7 +663,7 @@ static bool parse_group(const where *w, json_t *jg, vs_op op, json_t *notes,
   json_object_foreach(strides, key, val) {
     int nd;
     size_t d[VS_MAX_DIMS];
-    if (!expected_dims(g, key, &nd, d))
+    if (!vs_tensor_dims(g, key, &nd, d))
       return lfail(w, "stride of unknown tensor \"%s\"", key);
     if (!json_is_integer(val) || json_integer_value(val) < (json_int_t)d[nd - 1] ||
         json_integer_value(val) > (json_int_t)(PTRDIFF_MAX / 16))

@@ -154,6 +154,11 @@ void vs_set_free(vs_set *set);
 int vs_op_inputs(vs_op op, const char *const **names);
 int vs_op_outputs(vs_op op, const char *const **names);
 
+/** The dims a tensor (input or output, by name) of the group's operator
+ *  must have, from the group's shape; false for a name the operator lacks. */
+bool vs_tensor_dims(const vs_group *g, const char *name, int *ndim,
+                    size_t dims[VS_MAX_DIMS]);
+
 /** The test's input with that name, or NULL. */
 vs_tensor *vs_test_input(vs_test *t, const char *name);
 
