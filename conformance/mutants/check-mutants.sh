@@ -66,29 +66,50 @@ configs=$("$lister" --list) || {
   exit 99
 }
 
-# ---- one run ----------------------------------------------------------------
+# ---- the runs, a few at a time --------------------------------------------
+
+# Every run: "<kind> <name> <profile> <expected exit status>".
+{
+  echo "$configs" | awk '$1 == "mutant" { print "mutant", $2, "fp32", 1 }'
+  echo "$configs" | awk '$1 == "variant" {
+    print "variant", $2, $3, 0
+    if ($3 != "fp32") print "variant", $2, "fp32", 1 }'
+} >"$reports/runs.list"
+
+# run_one KIND NAME PROFILE: infini-conform on the plugin configured as
+# KIND-NAME under PROFILE; exit status in $base.rc, output in $base.log.
+run_one() {
+  if [ "$1" = mutant ]; then m=$2 v=; else m= v=$2; fi
+  b=$reports/$1-$2.$3
+  rm -f "$b.json" "$b.rc"
+  INFINI_MUTANT=$m INFINI_VARIANT=$v \
+    "$runner" --plugin "$so" --backend "$1-$2" --profile "$3" \
+    --json "$b.json" </dev/null >"$b.log" 2>&1
+  echo $? >"$b.rc"
+}
+
+jobs=${INFINI_MUTANT_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
+i=0
+while read -r kind name profile expected; do
+  run_one "$kind" "$name" "$profile" &
+  i=$((i + 1))
+  [ $((i % jobs)) = 0 ] && wait
+done <"$reports/runs.list"
+wait
+
+# ---- the verdicts, in order ---------------------------------------------------
 
 n=0
 n_failed=0
-# worst ratios, one per line: "<ratio> <name>"
-: >"$reports/mutants.ratios"
+: >"$reports/mutants.ratios"   # "<worst ratio> <name>", one per line
 : >"$reports/variants.ratios"
 
-# conform KIND NAME PROFILE: run infini-conform on the plugin configured as
-# KIND (mutant/variant) NAME under PROFILE; sets rc, worst, summary.
-conform() {
-  kind=$1 name=$2 profile=$3
-  if [ "$kind" = mutant ]; then
-    mutant=$name variant=
-  else
-    mutant= variant=$name
-  fi
-  backend=$kind-$name
-  base=$reports/$backend.$profile
-  INFINI_MUTANT=$mutant INFINI_VARIANT=$variant \
-    "$runner" --plugin "$so" --backend "$backend" --profile "$profile" \
-    --json "$base.json" >"$base.log" 2>&1
-  rc=$?
+# verdict KIND NAME PROFILE EXPECTED: one TAP line; on failure, the
+# runner's last lines as comments. Adds the worst ratio to the lists.
+verdict() {
+  backend=$1-$2
+  base=$reports/$backend.$3
+  rc=$(cat "$base.rc" 2>/dev/null || echo "?")
   worst=nan summary="no JSON report"
   if [ -f "$base.json" ]; then
     # <backend> <worst> <cases> <failed> <unjudged> <where> <caught>
@@ -103,44 +124,27 @@ conform() {
   fi
 }
 
-# report OK DESCRIPTION: one TAP line; on failure, the runner's last lines.
-report() {
+for_run() { # KIND NAME PROFILE EXPECTED
+  verdict "$1" "$2" "$3"
+  if [ "$4" = 1 ]; then what="rejected"; else what="accepted"; fi
   n=$((n + 1))
-  if [ "$1" = yes ]; then
-    echo "ok $n - $2"
+  if [ "$rc" = "$4" ]; then
+    echo "ok $n - $1 $2 $what at $3 (exit $rc; $summary)"
   else
     n_failed=$((n_failed + 1))
-    echo "not ok $n - $2"
-    [ -f "$base.log" ] && tail -n 15 "$base.log" | sed 's/^/#   /'
+    echo "not ok $n - $1 $2 $what at $3 (exit $rc, expected $4; $summary)"
+    tail -n 15 "$base.log" 2>/dev/null | sed 's/^/#   /'
+  fi
+  if [ "$3" = fp32 ] && [ "$1" = mutant ]; then
+    echo "$worst $2" >>"$reports/mutants.ratios"
+  elif [ "$3" = fp32 ] && [ "$4" = 0 ]; then
+    echo "$worst $2" >>"$reports/variants.ratios"
   fi
 }
 
-expect() { # expected exit status, actual
-  [ "$1" = "$2" ] && echo yes || echo no
-}
-
-# ---- mutants: rejected at fp32 ----------------------------------------------
-
-for name in $(echo "$configs" | awk '$1 == "mutant" { print $2 }'); do
-  conform mutant "$name" fp32
-  report "$(expect 1 $rc)" "mutant $name rejected at fp32 (exit $rc; $summary)"
-  echo "$worst $name" >>"$reports/mutants.ratios"
-done
-
-# ---- variants: accepted at their profile; bf16 also rejected at fp32 -------
-
-echo "$configs" | awk '$1 == "variant" { print $2, $3 }' >"$reports/variants.list"
-while read -r name profile; do
-  conform variant "$name" "$profile"
-  report "$(expect 0 $rc)" "variant $name accepted at $profile (exit $rc; $summary)"
-  if [ "$profile" = fp32 ]; then
-    echo "$worst $name" >>"$reports/variants.ratios"
-  else
-    echo "$worst $name" >"$reports/reduced.$name.ratio"
-    conform variant "$name" fp32
-    report "$(expect 1 $rc)" "variant $name rejected at fp32 (exit $rc; $summary)"
-  fi
-done <"$reports/variants.list"
+while read -r kind name profile expected; do
+  for_run "$kind" "$name" "$profile" "$expected"
+done <"$reports/runs.list"
 
 # ---- the margin --------------------------------------------------------------
 
@@ -157,14 +161,16 @@ margin=$(awk '
     if (max_v > 0) f = sprintf("%.3g", min_m / max_v); else f = "inf"
     printf "%s %.4g %s %.4g %s %s\n", ok, min_m, name_m, max_v, name_v, f
   }' "$reports/mutants.ratios" "$reports/variants.ratios")
-base=
+n=$((n + 1))
 if [ "$margin" = none ]; then
-  report no "margin: no ratios were collected"
+  n_failed=$((n_failed + 1))
+  echo "not ok $n - margin: no ratios were collected"
 else
   set -- $margin
   echo "# margin at fp32: smallest mutant worst ratio $2 ($3) against largest" \
        "correct-variant worst ratio $4 ($5): factor $6"
-  report "$1" "margin: every mutant's worst ratio ($2, $3) above 1, every fp32 variant's ($4, $5) at most 1"
+  [ "$1" = yes ] || { printf 'not '; n_failed=$((n_failed + 1)); }
+  echo "ok $n - margin: every mutant's worst ratio ($2, $3) above 1, every fp32 variant's ($4, $5) at most 1"
 fi
 
 echo "1..$n"
