@@ -133,6 +133,9 @@ static bool snap_same(void) {
  * (S19) hold at once and the spec leaves the order of checks open. */
 #define ST(x) (1u << (unsigned)(x))
 
+/* When set, appended to the next reports as a TAP directive ("TODO ..."). */
+static const char *todo_note;
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -156,10 +159,17 @@ static bool report_set(infini_status got, unsigned want, const char *fmt,
     tap_diag("got %s (%d)", tu_status_name(got), (int)got);
   if (!untouched)
     tap_diag("an output or the memory state was modified by a failing call");
+  const char *hash = todo_note ? " # " : "", *todo = todo_note ? todo_note : "";
+  const bool pass = status_ok && untouched;
   if (is_ok)
-    return tap_ok(status_ok, "%s -> INFINI_OK", name);
-  return tap_ok(status_ok && untouched, "%s -> %s, nothing modified", name,
-                wants);
+    tap_ok(status_ok, "%s -> INFINI_OK%s%s", name, hash, todo);
+  else
+    tap_ok(pass, "%s -> %s, nothing modified%s%s", name, wants, hash, todo);
+  /* A failing TODO case is an expected failure (XFAIL): it must not make
+   * the exit status (tap_done) non-zero. */
+  if (todo_note && !pass)
+    tap_failed--;
+  return pass;
 }
 
 /* EXPECT(want, call, "name", ...): snapshot, call, check. EXPECT_SET takes
@@ -269,6 +279,17 @@ static infini_backend be_huge = {BASE("tb_hugework", avail_native),
                                  .workspace_bytes = huge_ws, REF_KERNELS,
                                  .segment_step = infini_ref_segment_step_f32,
                                  .layer_step = infini_ref_layer_step_f32};
+
+/* A backend asking for an absurd workspace (near SIZE_MAX): the library
+ * must refuse (NOMEM or OVERFLOW) rather than round the request around to
+ * a small number and call a kernel with too little scratch. Its kernels are
+ * the failing ones, which never touch their workspace, and count calls. */
+static size_t maxws_value = SIZE_MAX;
+static size_t maxws_bytes(const infini_head_shape *s) { return maxws_value; }
+static infini_backend be_maxws = {
+    BASE("tb_maxwork", avail_native), .workspace_bytes = maxws_bytes,
+    .feature_map = f_fm, .retrieve = f_ret, .update_linear = f_upl,
+    .update_delta = f_upd, .mix = f_mix, .local_attention = f_att};
 
 /* The ref kernels with segment_step = layer_step = NULL, so the library
  * composes them. The wrappers check the documented workspace contract:
@@ -454,22 +475,23 @@ static void test_backends(void) {
          "infini_backend_register: duplicate of built-in name \"ref\" -> "
          "INFINI_ERR_PARAM");
 
-  infini_backend *customs[] = {&be_fail, &be_fail_comp, &be_unavail,
-                               &be_emulated, &be_huge, &be_comp};
+  infini_backend *customs[] = {&be_fail,     &be_fail_comp, &be_unavail,
+                               &be_emulated, &be_huge,      &be_comp,
+                               &be_maxws};
   bool ok = true;
   for (size_t i = 0; i < sizeof customs / sizeof customs[0]; i++)
     ok = ok && infini_backend_register(customs[i]) == INFINI_OK &&
          infini_backend_at(before + i) == customs[i];
-  ok = ok && infini_backend_count() == before + 6 &&
+  ok = ok && infini_backend_count() == before + 7 &&
        infini_backend_find("tb_composed", &be) == INFINI_OK && be == &be_comp;
-  tap_ok(ok, "infini_backend_register: 6 custom test backends -> INFINI_OK, "
+  tap_ok(ok, "infini_backend_register: 7 custom test backends -> INFINI_OK, "
              "listed in order and found by name");
   static infini_backend dup_custom;
   dup_custom = be_comp;
   dup_custom.name = "tb_fail"; /* another table, same name */
   tap_ok(infini_backend_register(&dup_custom) == INFINI_ERR_PARAM &&
              infini_backend_register(&be_fail) == INFINI_ERR_PARAM &&
-             infini_backend_count() == before + 6,
+             infini_backend_count() == before + 7,
          "infini_backend_register: duplicate of a registered name (and the "
          "same table again) -> INFINI_ERR_PARAM");
 }
@@ -1502,6 +1524,64 @@ static void test_kernel_status(void) {
   fail_code = (infini_status)1234;
 }
 
+/* workspace_bytes near SIZE_MAX. Known bug (see the report of the tests'
+ * author): src/context.c backend_workspace() rounds the request up to a
+ * multiple of 64 without an overflow check, so SIZE_MAX becomes 0, and
+ * src/compose.c step_workspace()/layer_workspace() add the A_mem bytes to
+ * it without one either; the kernel is then called with a workspace far
+ * smaller than it asked for. Marked TODO until fixed (an unexpected pass
+ * then fails the suite as XPASS, as a reminder to drop the TODO). */
+static void test_workspace_overflow(void) {
+  infini_context *c = NULL;
+  if (infini_context_create(&be_maxws, &c) != INFINI_OK) {
+    tap_ok(false, "context on tb_maxwork");
+    return;
+  }
+  const unsigned refuse = ST(INFINI_ERR_NOMEM) | ST(INFINI_ERR_OVERFLOW);
+  const infini_step_params P = {INFINI_UPDATE_DELTA, 0.2f, 0.0f, 0.5f};
+  const struct {
+    size_t ws;
+    const char *what, *todo;
+  } cases[3] = {
+      {SIZE_MAX - 100, "SIZE_MAX - 100", NULL},
+      {SIZE_MAX, "SIZE_MAX",
+       "TODO src/context.c backend_workspace: the round-up wraps to 0"},
+      {SIZE_MAX - 100, "SIZE_MAX - 100",
+       "TODO src/compose.c step/layer_workspace: A_mem + workspace wraps"},
+  };
+  /* (A called kernel shows as INFINI_ERR_BACKEND: these kernels fail.) */
+  for (int i = 0; i < 3; i++) {
+    maxws_value = cases[i].ws;
+    todo_note = cases[i].todo;
+    if (i < 2) {
+      EXPECT_SET(refuse,
+                 infini_local_attention(c, &S, q, DK, k, DK, v, DV, 0.5f, out,
+                                        DV),
+                 "infini_local_attention: workspace_bytes = %s, no kernel call",
+                 cases[i].what);
+      EXPECT_SET(refuse,
+                 infini_update_delta(c, &S, k, DK, v, DV, m, DV, z, 0.0f),
+                 "infini_update_delta: workspace_bytes = %s, no kernel call",
+                 cases[i].what);
+    } else {
+      EXPECT_SET(refuse,
+                 infini_segment_step(c, &S, &P, q, DK, k, DK, v, DV, m, DV, z,
+                                     out, DV),
+                 "infini_segment_step, composed: workspace_bytes = %s, no "
+                 "kernel call", cases[i].what);
+      EXPECT_SET(refuse,
+                 infini_layer_step(c, &LC, N, lq, LDQ, lk, LDK, lv, LDV, lbeta,
+                                   state, lo, LDO),
+                 "infini_layer_step, composed: workspace_bytes = %s, no kernel "
+                 "call", cases[i].what);
+    }
+  }
+  todo_note = NULL;
+  maxws_value = SIZE_MAX;
+  fail_calls = 0;
+  infini_context_free(c);
+}
+
 /* ----------------------------------------------------------------------- */
 /* The library's composition = the ref backend's fused entries, bitwise.     */
 /* ----------------------------------------------------------------------- */
@@ -1759,6 +1839,7 @@ int main(void) {
   test_segment_step();
   test_layer_step();
   test_kernel_status();
+  test_workspace_overflow();
   test_composition();
   test_plugins();
   test_full_registry();

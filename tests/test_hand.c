@@ -389,6 +389,33 @@ static void test_update_delta(void) {
              zd[1] == 7,
          "update_delta (oracle): same, to 1e-15");
 
+  /* eps enters the prediction's denominator: with eps = 1, Pred is the
+   * retrieval with eps = 1 above, [1 2/3 1/6 7/6; 13/6 1/3 1/2 1;
+   * 10/7 4/7 2/7 8/7], so
+   * W = V - Pred = [0 4/3 -1/6 -1/6; -13/6 2/3 5/2 1; 4/7 -4/7 5/7 -1/7]
+   * row 0: 2 w0 + w1 + 2 w2 = [-43/42 46/21 151/42 8/21]
+   * row 1: w0 + 3 w1 + 2 w2 = [-75/14 46/21 184/21 107/42]
+   * M = M0 + that = [-1/42 88/21 151/42 71/21; -19/14 46/21 205/21 149/42],
+   * z = [7 7] (eps does not enter z). */
+  const frac me[2 * 4] = {{-1, 42},  {88, 21}, {151, 42},  {71, 21},
+                          {-19, 14}, {46, 21}, {205, 21}, {149, 42}};
+  double want_e[8];
+  frac_to_f64(8, me, want_e);
+  float m2[2 * 4], z2[2];
+  memcpy(m2, HM, sizeof m2);
+  memcpy(z2, HZ, sizeof z2);
+  st = infini_update_delta(ctx, &S324, HK, 2, HV, 4, m2, 4, z2, 1.0f);
+  tap_ok(st == INFINI_OK && tu_close_f64("M", 2, 4, m2, 4, want_e, 4, 1e-6, 1) &&
+             z2[0] == 7 && z2[1] == 7,
+         "update_delta (ref): eps = 1 in the prediction -> M = [-1/42 88/21 "
+         "151/42 71/21; -19/14 46/21 205/21 149/42], z = [7 7]");
+  widen(8, HM, md);
+  widen(2, HZ, zd);
+  infini_ref_update_delta_f64(&S324, kd, 2, vd, 4, md, 4, zd, 1.0f, work);
+  tap_ok(tu_close_dd("M", 2, 4, md, 4, want_e, 4, 1e-15, 1) && zd[0] == 7 &&
+             zd[1] == 7,
+         "update_delta (oracle): eps = 1, same to 1e-15");
+
   /* And it is not the linear rule: linear from the same M0 would give
    * M0 + [6 5 5 6; 5 5 11 9] = [7 7 5 9; 9 5 12 10]. */
   tap_ok(fabs(m1[0] - 7.0f) > 1 && fabs(m1[5 + 2] - 12.0f) > 1,
