@@ -193,6 +193,12 @@ bool cf_run_case(infini_context *ctx, const cf_case *c, cf_outputs *got,
 char *cf_diagnose(const cf_case *c, tol_profile profile, const cf_outputs *got);
 /** Forget what earlier diagnoses found (call when another backend starts). */
 void cf_diagnose_reset(void);
+/** For the tests: the outputs (rounded to float) of the diagnosis model of
+ *  a case under a named alternative: "none" (the specification),
+ *  "gate_swap", "first_unmixed", "update_first", "eps:1e-6", "scale:0.125",
+ *  "kv_swap_mem", "delta_from_updated", "z_frozen", ... (diagnose.c lists
+ *  them). false for an unknown name. */
+bool cf_diagnose_model(const cf_case *c, const char *alt, cf_outputs *out);
 
 /* ---- collected results and reports (report.c) ---------------------------- */
 
