@@ -11,18 +11,18 @@ infini_status kernel_status(infini_status st) {
 /* The composed step needs an A_mem buffer (n x d_value floats, rounded to
  * 64 bytes) in front of the backend's own workspace. */
 static size_t a_mem_bytes(const infini_head_shape *shape) {
-  size_t bytes = (size_t)shape->n * (size_t)shape->d_value * sizeof(float);
-  return (bytes + 63) / 64 * 64;
+  /* n * d_value floats fit: the output of that shape was validated. */
+  return round_up_bytes((size_t)shape->n * (size_t)shape->d_value * sizeof(float));
 }
 
 size_t step_workspace(const infini_backend *be, const infini_head_shape *shape) {
   size_t own = backend_workspace(be, shape);
-  return be->segment_step ? own : a_mem_bytes(shape) + own;
+  return be->segment_step ? own : add_bytes(a_mem_bytes(shape), own);
 }
 
 size_t layer_workspace(const infini_backend *be, const infini_head_shape *shape) {
   size_t own = backend_workspace(be, shape);
-  return be->layer_step ? own : a_mem_bytes(shape) + own;
+  return be->layer_step ? own : add_bytes(a_mem_bytes(shape), own);
 }
 
 /* Spec "Segment step", from the operators: retrieve (old memory), attend,

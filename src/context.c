@@ -1,5 +1,6 @@
 /* src/context.c - contexts (see context.h). */
 #include "config.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include "src/context.h"
 
@@ -38,24 +39,34 @@ const infini_backend *infini_context_backend(const infini_context *ctx) {
   return ctx ? ctx->backend : NULL;
 }
 
-static size_t round_up(size_t bytes) {
+/* Byte counts saturate at SIZE_MAX instead of wrapping, so that a request
+ * too large to satisfy reaches context_scratch() as SIZE_MAX, which it
+ * refuses with INFINI_ERR_OVERFLOW, and never as a small wrapped value. */
+size_t round_up_bytes(size_t bytes) {
+  if (bytes > SIZE_MAX - (SCRATCH_ALIGN - 1))
+    return SIZE_MAX;
   return (bytes + SCRATCH_ALIGN - 1) / SCRATCH_ALIGN * SCRATCH_ALIGN;
 }
 
+size_t add_bytes(size_t a, size_t b) {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
 size_t backend_workspace(const infini_backend *be, const infini_head_shape *shape) {
-  return be->workspace_bytes ? round_up(be->workspace_bytes(shape)) : 0;
+  return be->workspace_bytes ? round_up_bytes(be->workspace_bytes(shape)) : 0;
 }
 
 infini_status context_scratch(infini_context *ctx, size_t bytes, void **out) {
   if (bytes > ctx->scratch_bytes) {
-    if (bytes > SIZE_MAX - SCRATCH_ALIGN)
+    const size_t rounded = round_up_bytes(bytes);
+    if (rounded == SIZE_MAX)
       return INFINI_ERR_OVERFLOW;
-    void *p = aligned_alloc(SCRATCH_ALIGN, round_up(bytes));
+    void *p = aligned_alloc(SCRATCH_ALIGN, rounded);
     if (!p)
       return INFINI_ERR_NOMEM;
     free(ctx->scratch);
     ctx->scratch = p;
-    ctx->scratch_bytes = round_up(bytes);
+    ctx->scratch_bytes = rounded;
   }
   *out = ctx->scratch;
   return INFINI_OK;
