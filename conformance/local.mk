@@ -7,14 +7,15 @@
 ##   vectors/v1, else the installed $(pkgdatadir)/vectors/v1 (compiled in).
 ## - conformance/examples/infini_numpy.py (installed in $(docdir)/examples):
 ##   the spec in NumPy, for the file workflow.
-## - Tests: reports of a ref run (TAP), exit status 2 for bad input (TAP),
+## - Tests: judging and diagnosis on the shipped vectors (TAP, a program),
+##   reports of a ref run (TAP), exit status 2 for bad input (TAP),
 ##   export -> NumPy example -> check end to end (exit-code test: 77 = skip
 ##   when numpy is not importable, run by automake's plain test-driver via
 ##   the .test extension).
 
-bin_PROGRAMS += infini-conform
-infini_conform_SOURCES = \
-	conformance/infini-conform.c \
+## Everything but main() is a convenience library, shared with the test.
+noinst_LTLIBRARIES += conformance/libinfini_conform.la
+conformance_libinfini_conform_la_SOURCES = \
 	conformance/conform.h \
 	conformance/util.c \
 	conformance/cases.c \
@@ -25,13 +26,26 @@ infini_conform_SOURCES = \
 	conformance/report.c \
 	conformance/files.c \
 	conformance/npyio.c
-infini_conform_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
+conformance_libinfini_conform_la_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	-DINFINI_SRCDIR='"$(abs_top_srcdir)"' \
 	-DINFINI_BUILDDIR='"$(abs_top_builddir)"' \
 	-DINFINI_PKGDATADIR='"$(pkgdatadir)"'
 ## tolerance.c is in libinfini_vectors.la (vectors/local.mk).
-infini_conform_LDADD = libinfini.la vectors/libinfini_vectors.la \
-	ref/libinfini_oracle.la $(JANSSON_LIBS) $(NETTLE_LIBS) -lm
+conform_ldadd = conformance/libinfini_conform.la libinfini.la \
+	vectors/libinfini_vectors.la ref/libinfini_oracle.la \
+	$(JANSSON_LIBS) $(NETTLE_LIBS) -lm
+
+bin_PROGRAMS += infini-conform
+infini_conform_SOURCES = conformance/infini-conform.c
+infini_conform_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+infini_conform_LDADD = $(conform_ldadd)
+
+## Judging and diagnosis on the shipped vectors (TAP).
+check_PROGRAMS += conformance/test-diagnose
+conformance_test_diagnose_SOURCES = conformance/test_diagnose.c tests/tap.h
+conformance_test_diagnose_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+conformance_test_diagnose_LDADD = $(conform_ldadd)
+TESTS += conformance/test-diagnose
 
 examplesdir = $(docdir)/examples
 dist_examples_DATA = conformance/examples/infini_numpy.py
