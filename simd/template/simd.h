@@ -7,6 +7,7 @@
 #ifndef INFINI_SIMD_TEMPLATE_SIMD_H
 #define INFINI_SIMD_TEMPLATE_SIMD_H
 
+#include <stdint.h>
 #include "infini.h"
 
 /* Local attention tiles: BR query rows (two micro-kernel row tiles, so each
@@ -33,19 +34,35 @@ typedef struct simd_layout {
   size_t kt, sk, sq, w, zs, pt, st, total;
 } simd_layout;
 
+/* Saturating size arithmetic: a shape whose workspace does not fit in
+ * size_t gets SIZE_MAX (the context then fails to allocate and no kernel
+ * runs), never a wrapped-around small size. */
+static inline size_t simd_mul_sat(size_t a, size_t b) {
+  size_t r;
+  return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t simd_add_sat(size_t a, size_t b) {
+  size_t r;
+  return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t simd_region(size_t floats) { /* rounded to 16 floats */
+  return floats > SIZE_MAX - 15 ? SIZE_MAX : (floats + 15) / 16 * 16;
+}
+
 static inline simd_layout simd_layout_of(const infini_head_shape *s) {
   simd_layout l;
   size_t at = 0;
+  const size_t n = (size_t)s->n, dk = (size_t)s->d_key;
   l.ldk = simd_round_up(s->d_key, 16);
   l.ldw = simd_round_up(s->d_value, 16);
   l.nblk = (s->n + BC - 1) / BC;
-  l.kt = at; at += (size_t)simd_round_up(l.nblk * BC * s->d_key, 16);
-  l.sk = at; at += (size_t)(s->n * l.ldk);
-  l.sq = at; at += (size_t)(s->n * l.ldk);
-  l.w = at;  at += (size_t)(s->n * l.ldw);
-  l.zs = at; at += (size_t)l.ldk;
-  l.pt = at; at += (size_t)simd_round_up(BR * BC, 16);
-  l.st = at; at += (size_t)simd_round_up(4 * BR, 16);
+  l.kt = at; at = simd_add_sat(at, simd_region(simd_mul_sat(simd_mul_sat((size_t)l.nblk, BC), dk)));
+  l.sk = at; at = simd_add_sat(at, simd_mul_sat(n, (size_t)l.ldk));
+  l.sq = at; at = simd_add_sat(at, simd_mul_sat(n, (size_t)l.ldk));
+  l.w = at;  at = simd_add_sat(at, simd_mul_sat(n, (size_t)l.ldw));
+  l.zs = at; at = simd_add_sat(at, (size_t)l.ldk);
+  l.pt = at; at = simd_add_sat(at, simd_region(BR * BC));
+  l.st = at; at = simd_add_sat(at, simd_region(4 * BR));
   l.total = at;
   return l;
 }
