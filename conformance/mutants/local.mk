@@ -47,6 +47,6 @@ conformance_mutants_mutant_report_LDADD = $(JANSSON_LIBS) -lm
 
 EXTRA_DIST += conformance/mutants/check-mutants.sh
 TESTS += conformance/mutants/check-mutants.sh
-CLEANFILES += conformance/mutants/reports/*.json
+CLEANFILES += conformance/mutants/reports/*
 
 dist_doc_DATA += docs/mutants.md
