@@ -7,7 +7,8 @@
 ##   vectors/v1, else the installed $(pkgdatadir)/vectors/v1 (compiled in).
 ## - conformance/examples/infini_numpy.py (installed in $(docdir)/examples):
 ##   the spec in NumPy, for the file workflow.
-## - Tests: judging and diagnosis on the shipped vectors (TAP, a program),
+## - Tests: judging and diagnosis on the shipped vectors, the runner's
+##   guards against faulty in-process backends (TAP programs),
 ##   reports of a ref run (TAP), exit status 2 for bad input (TAP),
 ##   export -> NumPy example -> check end to end (exit-code test: 77 = skip
 ##   when numpy is not importable, run by automake's plain test-driver via
@@ -46,6 +47,13 @@ conformance_test_diagnose_SOURCES = conformance/test_diagnose.c tests/tap.h
 conformance_test_diagnose_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 conformance_test_diagnose_LDADD = $(conform_ldadd)
 TESTS += conformance/test-diagnose
+
+## The runner's guards: stray writes, modified inputs, kernel errors (TAP).
+check_PROGRAMS += conformance/test-runner
+conformance_test_runner_SOURCES = conformance/test_runner.c tests/tap.h
+conformance_test_runner_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+conformance_test_runner_LDADD = $(conform_ldadd)
+TESTS += conformance/test-runner
 
 examplesdir = $(docdir)/examples
 dist_examples_DATA = conformance/examples/infini_numpy.py

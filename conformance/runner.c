@@ -130,7 +130,7 @@ static bool gbuf_check(const gbuf *b, const char *call, cf_buf *why) {
     if (!b->output && !inside)
       cf_buf_printf(why, "(guard of input %s) ", b->name);
     describe_position(b, p, why);
-    cf_buf_printf(why, " changed from 0x%08x to 0x%08x", (unsigned)want,
+    cf_buf_printf(why, " (0x%08x became 0x%08x)", (unsigned)want,
                   (unsigned)now[p]);
     return false;
   }
