@@ -13,10 +13,11 @@
 ## - check-mutants.sh: every mutant rejected by infini-conform at fp32,
 ##   every variant accepted (bf16: accepted at bf16, rejected at fp32).
 ##
-## impl.c is compiled with -ffp-contract=off in both targets, so that
-## `s += a * b` is not silently fused and the fma variant really differs.
+## impl.c is compiled with -ffp-contract=off (configure's
+## FP_CONTRACT_OFF_CFLAGS) in every target, so that `s += a * b` is not
+## silently fused and the fma variant really differs.
 
-mutants_cflags = $(AM_CFLAGS) -ffp-contract=off
+mutants_cflags = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 
 ## check_LTLIBRARIES is not declared in the top-level Makefile.am, so it is
 ## set here with '='; a later fragment may add to it with '+='.
