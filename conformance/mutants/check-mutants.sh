@@ -34,7 +34,7 @@ for r in conformance/infini-conform infini-conform; do
   fi
 done
 if [ -z "$runner" ]; then
-  echo "1..0 # SKIP infini-conform is not built (no conformance/infini-conform)"
+  echo "1..0 # SKIP infini-conform is not built (neither ./infini-conform nor conformance/infini-conform)"
   exit 0
 fi
 
