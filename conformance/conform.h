@@ -78,7 +78,8 @@ const char *cf_default_vectors(void);
 bool cf_vectors_load(const char *path, cf_vectors *v, char *err, size_t errlen);
 void cf_vectors_free(cf_vectors *v);
 
-/** The version a case id carries: the file's generator version. */
+/** The version a case id carries: the file's schemaVersion (docs/vectors.md:
+ *  (file, schemaVersion, tcId) names a vector forever), as text. */
 const char *cf_set_version(const vs_set *set);
 
 /** A case: one test of one group of one file. */
