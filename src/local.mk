@@ -3,7 +3,7 @@
 libinfini_la_SOURCES = \
 	src/status.c \
 	src/validate.c src/validate.h \
-	src/registry.c \
+	src/registry.c src/backends.h \
 	src/context.c src/context.h \
 	src/state.c src/state.h \
 	src/operators.c \
@@ -11,5 +11,8 @@ libinfini_la_SOURCES = \
 	src/layer.c \
 	src/cpu.c src/cpu.h
 libinfini_la_LIBADD = ref/libinfini_ref_f32.la
+## Export the public API (include/infini.h) and the built-in backend tables
+## (infini_backend_<name>, so each ISA's table can be reached directly, as
+## SLEEF does), but not the reference's internal infini_ref_*_f32 kernels.
 libinfini_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(INFINI_LT_VERSION) \
-	-export-symbols-regex '^infini_'
+	-export-symbols-regex '^infini_([^r]|r[^e]|re[^f]|ref[^_])'

@@ -3,7 +3,9 @@
 ## tests/testutil.{h,c}; every test links libinfini (the `ref` backend and
 ## the public API) and the double oracle ref/libinfini_oracle.la.
 test_common_sources = tests/tap.h tests/testutil.h tests/testutil.c
-test_common_ldadd = libinfini.la ref/libinfini_oracle.la -lm
+## The tests build backends from the float reference's kernels, which
+## libinfini does not export: link its convenience library directly.
+test_common_ldadd = libinfini.la ref/libinfini_ref_f32.la ref/libinfini_oracle.la -lm
 
 check_PROGRAMS += tests/test_hand
 tests_test_hand_SOURCES = tests/test_hand.c $(test_common_sources)

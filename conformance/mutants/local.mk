@@ -19,9 +19,8 @@
 
 mutants_cflags = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 
-## check_LTLIBRARIES is not declared in the top-level Makefile.am, so it is
-## set here with '='; a later fragment may add to it with '+='.
-check_LTLIBRARIES = conformance/mutants/infini_mutant.la
+## A libtool module built for the tests only (-rpath makes it shared).
+check_LTLIBRARIES += conformance/mutants/infini_mutant.la
 conformance_mutants_infini_mutant_la_SOURCES = \
 	conformance/mutants/impl.c conformance/mutants/impl.h \
 	conformance/mutants/plugin.c
