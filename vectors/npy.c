@@ -61,6 +61,14 @@ static void decode_elements(npy_dtype dtype, const unsigned char *src,
   }
 }
 
+/* NaNs are written as the canonical quiet NaN, positive with an empty
+ * payload: the sign and payload of a NaN produced by arithmetic differ
+ * between machines (x86 gives a negative default NaN, Arm and s390x a
+ * positive one) and are meaningless, and the files must have the same
+ * bytes everywhere. */
+#define NPY_CANON_NAN_F4 UINT32_C(0x7fc00000)
+#define NPY_CANON_NAN_F8 UINT64_C(0x7ff8000000000000)
+
 static void encode_elements(npy_dtype dtype, const void *src, size_t count,
                             unsigned char *dst) {
   if (dtype == NPY_F4) {
@@ -68,6 +76,8 @@ static void encode_elements(npy_dtype dtype, const void *src, size_t count,
     for (size_t i = 0; i < count; i++, dst += 4) {
       uint32_t u;
       memcpy(&u, &f[i], 4);
+      if ((u & UINT32_C(0x7f800000)) == UINT32_C(0x7f800000) && (u & UINT32_C(0x007fffff)))
+        u = NPY_CANON_NAN_F4;
       for (int b = 0; b < 4; b++)
         dst[b] = (unsigned char)(u >> (8 * b));
     }
@@ -76,6 +86,9 @@ static void encode_elements(npy_dtype dtype, const void *src, size_t count,
     for (size_t i = 0; i < count; i++, dst += 8) {
       uint64_t u;
       memcpy(&u, &d[i], 8);
+      if ((u & UINT64_C(0x7ff0000000000000)) == UINT64_C(0x7ff0000000000000) &&
+          (u & UINT64_C(0x000fffffffffffff)))
+        u = NPY_CANON_NAN_F8;
       for (int b = 0; b < 8; b++)
         dst[b] = (unsigned char)(u >> (8 * b));
     }

@@ -9,7 +9,8 @@
  * The reader is strict: every malformed or unexpected header, truncation,
  * trailing bytes and size overflow is rejected with one line of text.
  * Both convert explicitly between the file's little-endian bytes and the
- * host's representation, so they work on big-endian hosts too.
+ * host's representation, so they work on big-endian hosts too. The writer
+ * stores every NaN as the canonical quiet NaN (0x7fc00000, 0x7ff8000000000000).
  */
 #ifndef INFINI_VECTORS_NPY_H
 #define INFINI_VECTORS_NPY_H

@@ -109,6 +109,26 @@ int main(void) {
   npy_free(&a);
   free(b);
 
+  {
+    /* NaNs of any sign and payload are written as the canonical quiet NaN */
+    uint32_t nb[2] = {UINT32_C(0xffc00000), UINT32_C(0x7f800001)};
+    uint64_t db = UINT64_C(0xfff8000000000123);
+    float fn[2];
+    double dn;
+    size_t one = 1, two = 2;
+    unsigned char *b2;
+    size_t l2;
+    memcpy(fn, nb, sizeof fn);
+    memcpy(&dn, &db, sizeof dn);
+    bool ok = npy_encode(NPY_F4, 1, &two, fn, &b, &len, err, sizeof err) &&
+              npy_encode(NPY_F8, 1, &one, &dn, &b2, &l2, err, sizeof err);
+    tap_ok(ok && memcmp(b + 128, "\x00\x00\xc0\x7f\x00\x00\xc0\x7f", 8) == 0 &&
+               memcmp(b2 + 128, "\x00\x00\x00\x00\x00\x00\xf8\x7f", 8) == 0,
+           "NaN written as the canonical quiet NaN whatever its sign and payload");
+    free(b);
+    free(b2);
+  }
+
   /* other spellings numpy accepts */
   b = make("{\"shape\": (1, 2), \"fortran_order\": False, \"descr\": \"<f4\"}", f, 8, &len);
   tap_ok(npy_parse(b, len, &a, err, sizeof err) && a.dims[1] == 2,
