@@ -16,6 +16,9 @@ ref_sources = \
 noinst_LTLIBRARIES += ref/libinfini_ref_f32.la ref/libinfini_oracle.la
 ref_libinfini_ref_f32_la_SOURCES = $(ref_sources) ref/backend_ref.c
 ref_libinfini_ref_f32_la_CPPFLAGS = $(AM_CPPFLAGS) -DINFINI_REAL_F32
+## The float reference computes what its source says on every platform:
+## no silent FMA contraction (see the oracle below).
+ref_libinfini_ref_f32_la_CFLAGS = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 ## The oracle must give the same bits everywhere (the golden vectors are
 ## regenerated and compared byte for byte): its exp is ref/exp_oracle.c,
 ## and no multiply-add may be contracted into an FMA (GCC's default in GNU
