@@ -308,6 +308,11 @@ static int choose_backends(const options *o, const infini_backend *const *plugin
   bool all = o->n_backend_args == 0 && o->n_plugins == 0;
   if (o->n_backend_args == 0 && o->n_plugins > 0)
     for (int p = 0; p < o->n_plugins; p++) {
+      if (plugins[p]->availability() == INFINI_UNAVAILABLE) {
+        cf_error("plugin %s: backend '%s' cannot run on this CPU", o->plugins[p],
+                 plugins[p]->name);
+        return CF_EXIT_USAGE;
+      }
       bool dup = false;
       for (int k = 0; k < *n_run; k++)
         dup = dup || run[k] == plugins[p];
