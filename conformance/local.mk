@@ -69,8 +69,7 @@ TESTS += $(conform_tests)
 EXTRA_DIST += $(conform_tests:=.in)
 CLEANFILES += $(conform_tests)
 TEST_LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/test-driver
-## automake distributes test-driver only when it sets the driver itself.
-EXTRA_DIST += build-aux/test-driver
+## (configure.ac requires build-aux/test-driver, so it is distributed.)
 
 conform_edit = sed \
 	-e 's|@PYTHON3[@]|$(PYTHON3)|g' \
