@@ -1,6 +1,6 @@
 /*
- * ref/feature_map.c - the feature map sigma(x) = ELU(x) + 1 (spec 2, (F)),
- * and the logistic sigmoid used by the gate (spec, eq. (10)).
+ * ref/feature_map.c - the feature map sigma(x) = ELU(x) + 1 (spec (F), (S2)),
+ * and the logistic sigmoid used by the gate (eq. (10), (S12)).
  */
 #include "ref/real.h"
 #include "ref/ref.h"

@@ -1,6 +1,6 @@
 /*
  * ref/layer_step.c - one segment through a layer of H query heads and H_kv
- * key/value heads (spec "Layer step"). Query head h reads key/value head
+ * key/value heads (S14), (11). Query head h reads key/value head
  * h / G with G = H / H_kv. Within a group every query head retrieves from
  * the memory before the group's update, so the update is done once, after
  * the group's last query head, from that key/value head's K and V.

@@ -1,6 +1,6 @@
 /*
- * ref/local_attention.c - causal local attention, paper eq. (6) with an
- * explicit scale:
+ * ref/local_attention.c - causal local attention, paper eq. (6), with the
+ * causal mask and stable softmax of (S10) and the explicit scale of (S11):
  *   S_ij   = scale * q_i . k_j                  for j <= i (causal)
  *   m_i    = max_{j<=i} S_ij                    (stable softmax)
  *   P_ij   = exp(S_ij - m_i)

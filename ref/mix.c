@@ -1,5 +1,5 @@
 /*
- * ref/mix.c - gated mixing, paper eq. (10):
+ * ref/mix.c - gated mixing, paper eq. (10) and (S12):
  *   A = sigmoid(beta) A_mem + (1 - sigmoid(beta)) A_dot
  * sigmoid(beta) weighs the memory term. 1 - sigmoid(beta) is computed as
  * sigmoid(-beta), which is the same number without the cancellation of

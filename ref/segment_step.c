@@ -1,5 +1,5 @@
 /*
- * ref/segment_step.c - one head's segment step (spec "Segment step"):
+ * ref/segment_step.c - one head's segment step (S13), ordered by (S9):
  *   (a) A_mem = retrieval (7) from M_{s-1}, z_{s-1}
  *   (b) A_dot = causal local attention (6)
  *   (c) A     = gated mix (10)

@@ -1,5 +1,6 @@
 /*
- * ref/update_delta.c - the delta memory update, paper eq. (9):
+ * ref/update_delta.c - the delta memory update, paper eq. (9), with the
+ * prediction rule (S8):
  *   Pred  = sigma(K) M_{s-1} / (sigma(K) z_{s-1} + eps)   (retrieval rule,
  *           zero rows included, applied to the keys)
  *   M_s   = M_{s-1} + sigma(K)^T (V - Pred)
