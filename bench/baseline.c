@@ -224,40 +224,17 @@ void bl_segment_step(const infini_head_shape *s, const infini_step_params *p,
 }
 #endif
 
-/* FMA-chain peak: 12 independent accumulator chains (enough to cover the
- * FMA latency x 2 pipes), each step one FMA per chain. */
+/* The AVX-512 FMA-chain peak (bench/peak.inc). */
 #if defined(__AVX512F__)
-double peak_avx512(double seconds);
-#include <time.h>
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* own CPU time: see infini_bench.c */
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-double peak_avx512(double seconds) {
-  if (!cpu_has(CPU_AVX512F))
-    return 0;
-  __m512 acc[12];
-  for (int i = 0; i < 12; i++)
-    acc[i] = _mm512_set1_ps((float)i);
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  long iters = 0;
-  double t0 = now(), t;
-  do {
-    for (int r = 0; r < 100000; r++)
-#pragma GCC unroll 12
-      for (int i = 0; i < 12; i++)
-        acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    iters += 100000;
-    t = now() - t0;
-  } while (t < seconds);
-  float sink = 0;
-  for (int i = 0; i < 12; i++)
-    sink += _mm512_reduce_add_ps(acc[i]);
-  volatile float vs = sink;
-  (void)vs;
-  return (double)iters * 12 * 16 * 2 / t * 1e-9;
-}
+#include <immintrin.h>
+#define PEAK_FN peak_avx512
+#define PEAK_CPU CPU_AVX512F
+#define PEAK_LANES 16
+#define PEAK_VEC __m512
+#define PEAK_SET1 _mm512_set1_ps
+#define PEAK_FMA _mm512_fmadd_ps
+#define PEAK_LANE0(x) _mm512_cvtss_f32(x)
+#include "bench/peak.inc"
 #else
 double peak_avx512(double seconds) { (void)seconds; return 0; }
 #endif

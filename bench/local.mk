@@ -4,9 +4,9 @@
 ## kernel with the AVX2 flags (empty off x86: they then report nothing).
 noinst_PROGRAMS += bench/infini-bench
 noinst_LTLIBRARIES += bench/libbench_avx512.la bench/libbench_avx2.la
-bench_libbench_avx512_la_SOURCES = bench/baseline.c bench/baseline.h
+bench_libbench_avx512_la_SOURCES = bench/baseline.c bench/baseline.h bench/peak.inc
 bench_libbench_avx512_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX512)
-bench_libbench_avx2_la_SOURCES = bench/peak_avx2.c
+bench_libbench_avx2_la_SOURCES = bench/peak_avx2.c bench/peak.inc
 bench_libbench_avx2_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX2)
 bench_infini_bench_SOURCES = bench/infini_bench.c src/cpu.c src/cpu.h
 bench_infini_bench_LDADD = bench/libbench_avx512.la bench/libbench_avx2.la \
