@@ -158,6 +158,17 @@ static void tally_add(tally *t, const cf_result *r) {
     t->worst = r;
 }
 
+/* The tally of backend b's cases of operator op. */
+static tally tally_of(const cf_report *rep, int b, int op) {
+  tally t = {0};
+  for (size_t i = 0; i < rep->n; i++) {
+    const cf_result *r = &rep->results[i];
+    if ((int)r->c->group->op == op && strcmp(r->backend, rep->backends[b]) == 0)
+      tally_add(&t, r);
+  }
+  return t;
+}
+
 static void where_text(const cf_result *r, char *out, size_t len) {
   if (!r) {
     snprintf(out, len, "-");
@@ -255,12 +266,7 @@ void cf_report_table(const cf_report *rep, FILE *f, bool verbose, int max_detail
           "cases", "passed", "failed", "xfail", "skipped", "worst ratio", "where");
   for (int b = 0; b < rep->n_backends; b++) {
     for (int op = 0; op < VS_OP_COUNT; op++) {
-      tally t = {0};
-      for (size_t i = 0; i < rep->n; i++) {
-        const cf_result *r = &rep->results[i];
-        if ((int)r->c->group->op == op && strcmp(r->backend, rep->backends[b]) == 0)
-          tally_add(&t, r);
-      }
+      tally t = tally_of(rep, b, op);
       if (!t.cases)
         continue;
       char ratio[32], where[160];
@@ -558,12 +564,7 @@ bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t er
   json_t *table = json_array();
   for (int b = 0; b < rep->n_backends; b++)
     for (int op = 0; op < VS_OP_COUNT; op++) {
-      tally t = {0};
-      for (size_t i = 0; i < rep->n; i++) {
-        const cf_result *r = &rep->results[i];
-        if ((int)r->c->group->op == op && strcmp(r->backend, rep->backends[b]) == 0)
-          tally_add(&t, r);
-      }
+      tally t = tally_of(rep, b, op);
       if (!t.cases)
         continue;
       json_t *row = json_object();

@@ -17,7 +17,7 @@ vectors_cflags = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 noinst_LTLIBRARIES += vectors/libinfini_vectors.la
 vectors_libinfini_vectors_la_SOURCES = \
 	vectors/vecset.c vectors/vecset.h \
-	vectors/npy.c vectors/npy.h \
+	vectors/npy.c vectors/npy.h vectors/fail.h \
 	vectors/sha256.c vectors/sha256.h \
 	vectors/prng.h \
 	conformance/tolerance.c conformance/tolerance.h

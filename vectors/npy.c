@@ -10,21 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "vectors/npy.h"
+#include "vectors/fail.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err && errlen) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return false;
-}
 
 const char *npy_dtype_descr(npy_dtype dtype) {
   return dtype == NPY_F8 ? "<f8" : "<f4";

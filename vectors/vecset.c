@@ -14,6 +14,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "vectors/npy.h"
+#include "vectors/fail.h"
 #include "vectors/sha256.h"
 #include "vectors/vecset.h"
 
@@ -174,20 +175,7 @@ bool vs_parse_hexfloat(const char *s, double *x) {
   return *end == 0 && errno == 0;
 }
 
-/* ---- errors ------------------------------------------------------------- */
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err && errlen) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return false;
-}
+/* ---- strings ------------------------------------------------------------ */
 
 static char *xstrdup(const char *s) {
   size_t n = strlen(s) + 1;
