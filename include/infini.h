@@ -293,6 +293,7 @@ infini_status infini_state_shape(const infini_state *state,
 /**
  * @brief Direct access to head @p head's memory: M (row stride *ldm) and z.
  *        The pointers stay valid until the state is freed.
+ * @return ::INFINI_ERR_PARAM when head is outside 0..n_kv_heads-1.
  */
 infini_status infini_state_head(infini_state *state, ptrdiff_t head,
                                 float **m, ptrdiff_t *ldm, float **z);
