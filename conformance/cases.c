@@ -160,34 +160,6 @@ void cf_vectors_free(cf_vectors *v) {
   memset(v, 0, sizeof *v);
 }
 
-int cf_op_output_names(vs_op op, const char **names) {
-  switch (op) {
-  case VS_FEATURE_MAP:
-    names[0] = "y";
-    return 1;
-  case VS_RETRIEVE:
-    names[0] = "a";
-    return 1;
-  case VS_UPDATE_LINEAR:
-  case VS_UPDATE_DELTA:
-    names[0] = "m";
-    names[1] = "z";
-    return 2;
-  case VS_MIX:
-  case VS_LOCAL_ATTENTION:
-    names[0] = "out";
-    return 1;
-  case VS_SEGMENT_STEP:
-  case VS_LAYER_STEP:
-    names[0] = "out";
-    names[1] = "m";
-    names[2] = "z";
-    return 3;
-  default:
-    return 0;
-  }
-}
-
 const vs_output *cf_find_output(const vs_outputs *outs, const char *name) {
   for (int i = 0; i < outs->count; i++)
     if (strcmp(outs->items[i].expected.name, name) == 0)
@@ -380,8 +352,8 @@ bool cf_cases_load(cf_case *cases, size_t n, char *err, size_t errlen) {
         return false;
       }
     }
-    const char *names[VS_MAX_OUTPUTS];
-    int n_names = cf_op_output_names(c->group->op, names);
+    const char *const *names;
+    int n_names = vs_op_outputs(c->group->op, &names);
     for (int a = -1; a < t->n_alternatives; a++) {
       vs_outputs *outs = a < 0 ? &t->outputs : &t->alternatives[a];
       if (outs->count < 1) {

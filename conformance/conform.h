@@ -137,8 +137,6 @@ typedef struct cf_outputs {
   char *missing[VS_MAX_OUTPUTS]; /* why data is NULL (file workflow) */
 } cf_outputs;
 
-/** The output names of an operator: "y"; "a"; "m", "z"; "out"; "out", "m", "z". */
-int cf_op_output_names(vs_op op, const char **names);
 /** The expected output of that name in a set of outputs, or NULL. */
 const vs_output *cf_find_output(const vs_outputs *outs, const char *name);
 /** An input by name, or NULL; its index in *index (may be NULL). */

@@ -278,8 +278,8 @@ static void shape_text(int ndim, const size_t *dims, char *out, size_t len) {
 
 /* Read the outputs of a case from dir into got. */
 static void read_outputs(const cf_case *c, const char *dir, cf_outputs *got) {
-  const char *names[VS_MAX_OUTPUTS];
-  int n_names = cf_op_output_names(c->group->op, names);
+  const char *const *names;
+  int n_names = vs_op_outputs(c->group->op, &names);
   got->n = 0;
   for (int k = 0; k < n_names; k++) {
     const vs_output *want = cf_find_output(&c->test->outputs, names[k]);
