@@ -54,11 +54,15 @@ typedef enum infini_status {
   INFINI_ERR_UNAVAILABLE = 11,/**< backend cannot run on this CPU */
   INFINI_ERR_PLUGIN = 12,     /**< a plugin could not be loaded */
   INFINI_ERR_BACKEND = 13,    /**< a backend kernel reported a failure */
-  INFINI_ERR_FULL = 14        /**< the backend registry is full */
+  INFINI_ERR_FULL = 14,       /**< the backend registry is full */
+  INFINI_ERR_IO = 15,         /**< a file could not be opened, read or written */
+  INFINI_ERR_FORMAT = 16,     /**< a file is malformed, truncated or fails its checksum */
+  INFINI_ERR_VERSION = 17,    /**< a file has a format version this library does not read */
+  INFINI_ERR_MISMATCH = 18    /**< a file belongs to another model (config or weights differ) */
 } infini_status;
 
 /** The number of distinct status codes (INFINI_OK included). */
-#define INFINI_STATUS_COUNT 15
+#define INFINI_STATUS_COUNT 19
 
 /**
  * @brief A one-sentence English description of a status code.

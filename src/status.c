@@ -22,6 +22,11 @@ static const char *const messages[INFINI_STATUS_COUNT] = {
                           "infini_plugin_backend entry point",
     [INFINI_ERR_BACKEND] = "a backend kernel reported a failure",
     [INFINI_ERR_FULL] = "the backend registry is full",
+    [INFINI_ERR_IO] = "a file could not be opened, read or written",
+    [INFINI_ERR_FORMAT] = "a file is malformed, truncated or fails its checksum",
+    [INFINI_ERR_VERSION] = "a file has a format version this library cannot read",
+    [INFINI_ERR_MISMATCH] = "a file belongs to another model: its config or "
+                            "weights differ from the model's",
 };
 
 const char *infini_strerror(infini_status status) {

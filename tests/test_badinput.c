@@ -356,7 +356,7 @@ static void test_strerror(void) {
     for (int j = 0; j < INFINI_STATUS_COUNT && ok; j++)
       ok = strcmp(s, infini_strerror((infini_status)j)) != 0;
   }
-  tap_ok(ok, "infini_strerror: unknown codes (15, 1234, -1) get a sentence "
+  tap_ok(ok, "infini_strerror: unknown codes (INFINI_STATUS_COUNT, 1234, -1) get a sentence "
              "of their own, never NULL");
   const char *ver = infini_version();
   tap_ok(ver && *ver, "infini_version: non-empty (\"%s\")", ver ? ver : "");

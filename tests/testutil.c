@@ -249,7 +249,9 @@ const char *tu_status_name(infini_status st) {
       "INFINI_ERR_OVERFLOW", "INFINI_ERR_STRIDE",   "INFINI_ERR_PARAM",
       "INFINI_ERR_ALIAS",   "INFINI_ERR_SHAPE",     "INFINI_ERR_NOMEM",
       "INFINI_ERR_NOT_FOUND", "INFINI_ERR_ABI",     "INFINI_ERR_UNAVAILABLE",
-      "INFINI_ERR_PLUGIN",  "INFINI_ERR_BACKEND",   "INFINI_ERR_FULL"};
+      "INFINI_ERR_PLUGIN",  "INFINI_ERR_BACKEND",   "INFINI_ERR_FULL",
+      "INFINI_ERR_IO",      "INFINI_ERR_FORMAT",    "INFINI_ERR_VERSION",
+      "INFINI_ERR_MISMATCH"};
   if ((unsigned)st < sizeof names / sizeof names[0])
     return names[st];
   return "(unknown status)";

@@ -1,0 +1,138 @@
+/* src/fileio.c - see src/fileio.h. */
+#include "config.h"
+#include "src/fileio.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+  if (!err || errlen == 0)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+infini_status fileio_read_all(const char *path, size_t max_len,
+                              unsigned char **bytes, size_t *len, char *err,
+                              size_t errlen) {
+  if (!path || !bytes || !len)
+    return INFINI_ERR_NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    set_err(err, errlen, "%s: %s", path, strerror(errno));
+    return INFINI_ERR_IO;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    set_err(err, errlen, "%s: not a regular file", path);
+    fclose(f);
+    return INFINI_ERR_IO;
+  }
+  if ((unsigned long long)st.st_size > (unsigned long long)max_len) {
+    set_err(err, errlen, "%s: %lld bytes, more than the %zu this reader accepts",
+            path, (long long)st.st_size, max_len);
+    fclose(f);
+    return INFINI_ERR_FORMAT;
+  }
+  size_t n = (size_t)st.st_size;
+  unsigned char *buf = malloc(n + 1);
+  if (!buf) {
+    fclose(f);
+    set_err(err, errlen, "%s: out of memory for %zu bytes", path, n);
+    return INFINI_ERR_NOMEM;
+  }
+  size_t got = fread(buf, 1, n, f);
+  const int read_error = ferror(f);
+  fclose(f);
+  if (got != n || read_error) {
+    free(buf);
+    set_err(err, errlen, "%s: read error (%zu of %zu bytes)", path, got, n);
+    return INFINI_ERR_IO;
+  }
+  buf[n] = 0;
+  *bytes = buf;
+  *len = n;
+  return INFINI_OK;
+}
+
+/* The temporary file sits next to the destination, so rename() never
+ * crosses a file system and is atomic. */
+static FILE *open_temp(const char *path, char **tmp_path) {
+  const size_t n = strlen(path);
+  char *tmp = malloc(n + sizeof ".tmp-XXXXXX");
+  if (!tmp)
+    return NULL;
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  const int fd = mkstemp(tmp);
+  if (fd < 0) {
+    free(tmp);
+    return NULL;
+  }
+  FILE *f = fdopen(fd, "wb");
+  if (!f) {
+    close(fd);
+    unlink(tmp);
+    free(tmp);
+    return NULL;
+  }
+  *tmp_path = tmp;
+  return f;
+}
+
+infini_status fileio_write_atomic_with(const char *path, fileio_writer write,
+                                       void *arg, char *err, size_t errlen) {
+  if (!path || !write)
+    return INFINI_ERR_NULL;
+  char *tmp = NULL;
+  FILE *f = open_temp(path, &tmp);
+  if (!f) {
+    set_err(err, errlen, "%s: cannot create a temporary file next to it: %s",
+            path, strerror(errno));
+    return INFINI_ERR_IO;
+  }
+  int failed = write(f, arg) != 0;
+  failed |= fflush(f) != 0;
+  failed |= fsync(fileno(f)) != 0;
+  int saved = errno;
+  failed |= fclose(f) != 0;
+  if (!failed && rename(tmp, path) != 0) {
+    saved = errno;
+    failed = 1;
+  }
+  if (failed) {
+    unlink(tmp);
+    set_err(err, errlen, "%s: write failed: %s", path,
+            saved ? strerror(saved) : "short write");
+  }
+  free(tmp);
+  return failed ? INFINI_ERR_IO : INFINI_OK;
+}
+
+struct buffer_arg {
+  const void *data;
+  size_t len;
+};
+
+static int write_buffer(void *f, void *arg) {
+  const struct buffer_arg *b = arg;
+  return b->len && fwrite(b->data, 1, b->len, f) != b->len;
+}
+
+infini_status fileio_write_atomic(const char *path, const void *data,
+                                  size_t len, char *err, size_t errlen) {
+  if (!data && len)
+    return INFINI_ERR_NULL;
+  struct buffer_arg b = {data, len};
+  return fileio_write_atomic_with(path, write_buffer, &b, err, errlen);
+}
