@@ -10,7 +10,11 @@ libinfini_la_SOURCES = \
 	src/compose.c src/compose.h \
 	src/layer.c \
 	src/cpu.c src/cpu.h \
-	src/fileio.c src/fileio.h
+	src/fileio.c src/fileio.h \
+	src/model.c src/model.h \
+	src/model_weights.c \
+	src/safetensors.c src/safetensors.h \
+	src/checkpoint.c src/checkpoint.h
 libinfini_la_LIBADD = ref/libinfini_ref_f32.la
 ## Export the public API (include/infini.h) and the built-in backend tables
 ## (infini_backend_<name>, so each ISA's table can be reached directly, as

@@ -1,0 +1,1 @@
+/* src/checkpoint.h - placeholder; being written (issue 5). */

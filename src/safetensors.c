@@ -1,0 +1,3 @@
+/* src/safetensors.c - placeholder; being written (issue 5). */
+#include "config.h"
+#include "src/model.h"

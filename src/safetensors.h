@@ -1,0 +1,1 @@
+/* src/safetensors.h - placeholder; being written (issue 5). */

@@ -1,0 +1,19 @@
+## Tests of the model (issue 5): the forward pass and incremental decoding
+## (test_model), the safetensors weights reader (test_safetensors) and
+## checkpoints (test_checkpoint). They link the library's internals
+## statically where they need them, like tests/local.mk's tests.
+
+check_PROGRAMS += tests/test_model
+tests_test_model_SOURCES = tests/test_model.c $(test_common_sources)
+tests_test_model_LDADD = $(test_common_ldadd)
+TESTS += tests/test_model
+
+check_PROGRAMS += tests/test_safetensors
+tests_test_safetensors_SOURCES = tests/test_safetensors.c $(test_common_sources)
+tests_test_safetensors_LDADD = $(test_common_ldadd)
+TESTS += tests/test_safetensors
+
+check_PROGRAMS += tests/test_checkpoint
+tests_test_checkpoint_SOURCES = tests/test_checkpoint.c $(test_common_sources)
+tests_test_checkpoint_LDADD = $(test_common_ldadd)
+TESTS += tests/test_checkpoint
