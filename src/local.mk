@@ -15,7 +15,10 @@ libinfini_la_SOURCES = \
 	src/model_weights.c \
 	src/safetensors.c src/safetensors.h \
 	src/checkpoint.c src/checkpoint.h
-libinfini_la_LIBADD = ref/libinfini_ref_f32.la
+## jansson parses safetensors headers; nettle's SHA-256 is the model
+## digest and the checkpoint checksum.
+libinfini_la_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
+libinfini_la_LIBADD = ref/libinfini_ref_f32.la $(JANSSON_LIBS) $(NETTLE_LIBS)
 ## Export the public API (include/infini.h) and the built-in backend tables
 ## (infini_backend_<name>, so each ISA's table can be reached directly, as
 ## SLEEF does), but not the reference's internal infini_ref_*_f32 kernels.
