@@ -16,7 +16,7 @@ static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 
 const char *npy_dtype_descr(npy_dtype dtype) {
-  return dtype == NPY_F8 ? "<f8" : "<f4";
+  return dtype == NPY_F8 ? "<f8" : dtype == NPY_I4 ? "<i4" : "<f4";
 }
 
 size_t npy_dtype_size(npy_dtype dtype) { return dtype == NPY_F8 ? 8 : 4; }
@@ -60,7 +60,12 @@ static void decode_elements(npy_dtype dtype, const unsigned char *src,
 
 static void encode_elements(npy_dtype dtype, const void *src, size_t count,
                             unsigned char *dst) {
-  if (dtype == NPY_F4) {
+  if (dtype == NPY_I4) {
+    const int32_t *v = src;
+    for (size_t i = 0; i < count; i++, dst += 4)
+      for (int b = 0; b < 4; b++)
+        dst[b] = (unsigned char)((uint32_t)v[i] >> (8 * b));
+  } else if (dtype == NPY_F4) {
     const float *f = src;
     for (size_t i = 0; i < count; i++, dst += 4) {
       uint32_t u;

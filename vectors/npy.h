@@ -21,7 +21,10 @@
 
 #define NPY_MAX_DIMS 4
 
-typedef enum npy_dtype { NPY_F4 = 0, NPY_F8 = 1 } npy_dtype;
+/* NPY_I4 ('<i4', int32) is written only, for the token streams of the
+ * model golden set (conformance/model): npy_parse accepts floats only, so
+ * the float readers of vector sets never meet an integer array. */
+typedef enum npy_dtype { NPY_F4 = 0, NPY_F8 = 1, NPY_I4 = 2 } npy_dtype;
 
 /** A decoded array: data is float* (NPY_F4) or double* (NPY_F8), packed,
  *  C order, in host representation; malloc'ed (free with npy_free). */
@@ -33,7 +36,7 @@ typedef struct npy_array {
   void *data;
 } npy_array;
 
-/** "<f4" / "<f8". */
+/** "<f4" / "<f8" / "<i4". */
 const char *npy_dtype_descr(npy_dtype dtype);
 size_t npy_dtype_size(npy_dtype dtype);
 
