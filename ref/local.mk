@@ -2,6 +2,8 @@
 ## - libinfini_ref_f32: float, the `ref` backend inside libinfini.
 ## - libinfini_oracle:  double, the oracle the golden vectors come from
 ##   (linked into the tests and tools, not installed).
+## ref/model_ops.c (the model's norms, projections, RoPE, SwiGLU) follows
+## the same rule: float inside libinfini, double in the oracle.
 ref_sources = \
 	ref/real.h ref/ref.h \
 	ref/feature_map.c \
@@ -11,7 +13,8 @@ ref_sources = \
 	ref/mix.c \
 	ref/local_attention.c \
 	ref/segment_step.c \
-	ref/layer_step.c
+	ref/layer_step.c \
+	ref/model_ops.h ref/model_ops.c
 
 noinst_LTLIBRARIES += ref/libinfini_ref_f32.la ref/libinfini_oracle.la
 ref_libinfini_ref_f32_la_SOURCES = $(ref_sources) ref/backend_ref.c
@@ -23,6 +26,9 @@ ref_libinfini_ref_f32_la_CFLAGS = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 ## regenerated and compared byte for byte): its exp is ref/exp_oracle.c,
 ## and no multiply-add may be contracted into an FMA (GCC's default in GNU
 ## C mode on Arm, POWER, s390x).
-ref_libinfini_oracle_la_SOURCES = $(ref_sources) ref/exp_oracle.c
+## Its RoPE angles use ref/trig_oracle.c's sin, cos and log for the same
+## reason.
+ref_libinfini_oracle_la_SOURCES = $(ref_sources) ref/exp_oracle.c \
+	ref/trig_oracle.c
 ref_libinfini_oracle_la_CPPFLAGS = $(AM_CPPFLAGS) -DINFINI_REAL_F64
 ref_libinfini_oracle_la_CFLAGS = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)

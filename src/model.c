@@ -1,3 +1,465 @@
-/* src/model.c - placeholder; being written (issue 5). */
+/*
+ * src/model.c - the decoder-only Infini-Transformer (docs/model.md is
+ * normative; (M1)-(M12) are its labels, (6)-(11) and (Sn) the spec's):
+ * configs, the weight layout, streams (states) and the float forward pass.
+ *
+ * The per-token math (RMSNorm, linear layers, RoPE, SwiGLU) is the float
+ * build of ref/model_ops.c, the same source as the double oracle's; the
+ * attention runs through the model's backend with the public operators, so
+ * a model runs on every backend, plugins included.
+ */
 #include "config.h"
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref/model_ops.h"
 #include "src/model.h"
+#include "src/validate.h"
+
+/* ------------------------------------------------------------------------ */
+/* Arenas: one allocation carved into 64-byte aligned blocks. The same
+ * carving function runs twice, first with base == NULL to count (and to
+ * detect overflow), then on the allocation, so the layout is written once. */
+
+#define ALIGN_FLOATS 16 /* 64 bytes */
+
+typedef struct arena {
+  float *base;       /* NULL while counting */
+  ptrdiff_t used;    /* floats reserved so far */
+  infini_status st;  /* INFINI_ERR_OVERFLOW once a size does not fit */
+} arena;
+
+static float *arena_take(arena *a, ptrdiff_t rows, ptrdiff_t cols) {
+  ptrdiff_t n;
+  if (a->st != INFINI_OK)
+    return NULL;
+  if (checked_mul(rows, cols, &n) != INFINI_OK ||
+      n > PTRDIFF_MAX - ALIGN_FLOATS - a->used) {
+    a->st = INFINI_ERR_OVERFLOW;
+    return NULL;
+  }
+  float *p = a->base ? a->base + a->used : NULL;
+  a->used += (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+  return p;
+}
+
+/* Bytes of a counted arena; the count must also index as ptrdiff_t. */
+static infini_status arena_bytes(const arena *a, size_t *bytes) {
+  if (a->st != INFINI_OK)
+    return a->st;
+  const size_t limit = (SIZE_MAX < (size_t)PTRDIFF_MAX ? SIZE_MAX
+                                                       : (size_t)PTRDIFF_MAX);
+  if ((size_t)a->used > limit / sizeof(float))
+    return INFINI_ERR_OVERFLOW;
+  *bytes = (size_t)a->used * sizeof(float);
+  return INFINI_OK;
+}
+
+/* calloc of n >= 1 elements; the bound also tells the compiler that n is
+ * positive (it warns about negative sizes otherwise). */
+static void *calloc_array(ptrdiff_t n, size_t size) {
+  if (n < 1 || (size_t)n > (size_t)PTRDIFF_MAX / size)
+    return NULL;
+  return calloc((size_t)n, size);
+}
+
+/* A zeroed 64-byte aligned block of `bytes` (a multiple of 64). */
+static float *alloc_zeroed(size_t bytes) {
+  float *p = aligned_alloc(64, bytes ? bytes : 64);
+  if (p)
+    memset(p, 0, bytes);
+  return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The tensor list (docs/model.md, "Tensors"). */
+
+enum { LAYER_TENSORS = 10 };
+
+typedef enum dim { DIM_1, DIM_V, DIM_D, DIM_F, DIM_H, DIM_Q, DIM_KV } dim;
+
+static const struct layer_tensor {
+  const char *name;
+  size_t offset; /* of the pointer in model_layer_weights */
+  dim rows, cols;
+} layer_tensors[LAYER_TENSORS] = {
+    {"attn_norm.weight", offsetof(model_layer_weights, attn_norm), DIM_D, DIM_1},
+    {"attn.q_proj.weight", offsetof(model_layer_weights, wq), DIM_Q, DIM_D},
+    {"attn.k_proj.weight", offsetof(model_layer_weights, wk), DIM_KV, DIM_D},
+    {"attn.v_proj.weight", offsetof(model_layer_weights, wv), DIM_KV, DIM_D},
+    {"attn.o_proj.weight", offsetof(model_layer_weights, wo), DIM_D, DIM_Q},
+    {"attn.beta", offsetof(model_layer_weights, beta), DIM_H, DIM_1},
+    {"ffn_norm.weight", offsetof(model_layer_weights, ffn_norm), DIM_D, DIM_1},
+    {"ffn.gate_proj.weight", offsetof(model_layer_weights, w_gate), DIM_F, DIM_D},
+    {"ffn.up_proj.weight", offsetof(model_layer_weights, w_up), DIM_F, DIM_D},
+    {"ffn.down_proj.weight", offsetof(model_layer_weights, w_down), DIM_D, DIM_F},
+};
+
+/* Sizes of a checked config never overflow (infini_model_config_check). */
+static ptrdiff_t dim_size(const infini_model_config *c, dim d) {
+  switch (d) {
+  case DIM_V: return c->vocab_size;
+  case DIM_D: return c->d_model;
+  case DIM_F: return c->d_ff;
+  case DIM_H: return c->n_heads;
+  case DIM_Q: return c->n_heads * c->d_head;
+  case DIM_KV: return c->n_kv_heads * c->d_head;
+  case DIM_1: break;
+  }
+  return 1;
+}
+
+ptrdiff_t model_tensor_count(const infini_model_config *c) {
+  return 3 + LAYER_TENSORS * c->n_layers;
+}
+
+static void set_info(model_tensor *t, const char *name, ptrdiff_t rows,
+                     ptrdiff_t cols, int ndim) {
+  snprintf(t->name, sizeof t->name, "%s", name);
+  t->ndim = ndim;
+  t->shape[0] = rows;
+  t->shape[1] = cols;
+  t->count = rows * cols;
+  t->data = NULL;
+}
+
+void model_tensor_info(const infini_model_config *c, ptrdiff_t i,
+                       model_tensor *t) {
+  const ptrdiff_t last_layer = LAYER_TENSORS * c->n_layers;
+  if (i == 0) {
+    set_info(t, "embed.weight", c->vocab_size, c->d_model, 2);
+  } else if (i == last_layer + 1) {
+    set_info(t, "norm.weight", c->d_model, 1, 1);
+  } else if (i == last_layer + 2) {
+    set_info(t, "lm_head.weight", c->vocab_size, c->d_model, 2);
+  } else {
+    const struct layer_tensor *lt = &layer_tensors[(i - 1) % LAYER_TENSORS];
+    char name[MODEL_TENSOR_NAME_MAX];
+    snprintf(name, sizeof name, "layers.%td.%s", (i - 1) / LAYER_TENSORS,
+             lt->name);
+    set_info(t, name, dim_size(c, lt->rows), dim_size(c, lt->cols),
+             lt->cols == DIM_1 ? 1 : 2);
+  }
+}
+
+/* Where tensor i's pointer lives in the model. */
+static float **tensor_slot(infini_model *m, ptrdiff_t i) {
+  const ptrdiff_t last_layer = LAYER_TENSORS * m->config.n_layers;
+  if (i == 0)
+    return &m->embed;
+  if (i == last_layer + 1)
+    return &m->norm;
+  if (i == last_layer + 2)
+    return &m->lm_head;
+  model_layer_weights *w = &m->layers[(i - 1) / LAYER_TENSORS];
+  return (float **)((char *)w + layer_tensors[(i - 1) % LAYER_TENSORS].offset);
+}
+
+void model_tensor_at(const infini_model *m, ptrdiff_t i, model_tensor *t) {
+  model_tensor_info(&m->config, i, t);
+  t->data = *tensor_slot((infini_model *)m, i);
+}
+
+/* Reserve every tensor in canonical order; with a model, set its pointers. */
+static void carve_weights(const infini_model_config *c, arena *a,
+                          infini_model *m) {
+  for (ptrdiff_t i = 0; i < model_tensor_count(c); i++) {
+    model_tensor t;
+    model_tensor_info(c, i, &t);
+    float *p = arena_take(a, t.shape[0], t.shape[1]);
+    if (m)
+      *tensor_slot(m, i) = p;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-stream buffers. */
+
+/* The partial-segment cache (src/model.h): per layer N rows of the key and
+ * value heads. Keys after RoPE get their own block only with RoPE. */
+static void carve_segment(const infini_model_config *c, arena *a,
+                          infini_model_state *s) {
+  const ptrdiff_t rows = c->n_layers * c->segment_len; /* fits: checked */
+  const ptrdiff_t cols = c->n_kv_heads * c->d_head;
+  float *k = arena_take(a, rows, cols);
+  float *v = arena_take(a, rows, cols);
+  float *k_pos = c->position == INFINI_POSITION_ROPE ? arena_take(a, rows, cols) : k;
+  if (s) {
+    s->seg_k = k;
+    s->seg_v = v;
+    s->seg_k_pos = k_pos;
+  }
+}
+
+/* Forward-pass scratch, each sized for one segment (N rows). */
+typedef struct model_scratch {
+  float *x;        /* [N x D] residual stream of the chunk */
+  float *u;        /* [N x D] normalised input of a sub-block */
+  float *q;        /* [N x H*dh] queries before RoPE (memory read) */
+  float *q_pos;    /* [N x H*dh] queries after RoPE (== q without RoPE) */
+  float *attn;     /* [N x H*dh] concatenated heads (11) */
+  float *a_mem;    /* [N x dh] one head's memory read (7) */
+  float *gate;     /* [N x F] */
+  float *up;       /* [N x F] */
+  float *scores;   /* [N] one query row's scores (partial segments) */
+  float *rope_cos; /* [N x dh/2] cos(p theta_i), p = position in segment */
+  float *rope_sin; /* [N x dh/2] */
+} model_scratch;
+
+static void carve_scratch(const infini_model_config *c, arena *a,
+                          model_scratch *s) {
+  const ptrdiff_t n = c->segment_len, hq = c->n_heads * c->d_head;
+  const bool rope = c->position == INFINI_POSITION_ROPE;
+  s->x = arena_take(a, n, c->d_model);
+  s->u = arena_take(a, n, c->d_model);
+  s->q = arena_take(a, n, hq);
+  s->q_pos = rope ? arena_take(a, n, hq) : s->q;
+  s->attn = arena_take(a, n, hq);
+  s->a_mem = arena_take(a, n, c->d_head);
+  s->gate = arena_take(a, n, c->d_ff);
+  s->up = arena_take(a, n, c->d_ff);
+  s->scores = arena_take(a, n, 1);
+  s->rope_cos = rope ? arena_take(a, n, c->d_head / 2) : NULL;
+  s->rope_sin = rope ? arena_take(a, n, c->d_head / 2) : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Configs. */
+
+static infini_status check_config_params(const infini_model_config *c) {
+  if (c->rule != INFINI_UPDATE_LINEAR && c->rule != INFINI_UPDATE_DELTA)
+    return INFINI_ERR_PARAM;
+  if (c->position != INFINI_POSITION_NONE && c->position != INFINI_POSITION_ROPE)
+    return INFINI_ERR_PARAM;
+  if (c->position == INFINI_POSITION_ROPE) {
+    if (c->d_head % 2 != 0)
+      return INFINI_ERR_SHAPE; /* RoPE rotates pairs (i, i + dh/2) */
+    if (!(isfinite(c->rope_theta) && c->rope_theta > 1.0f))
+      return INFINI_ERR_PARAM;
+  }
+  if (!(isfinite(c->norm_eps) && c->norm_eps > 0.0f))
+    return INFINI_ERR_PARAM;
+  TRY(check_eps(c->attn_eps));
+  return check_scale(c->attn_scale);
+}
+
+/* Every product the model and a stream allocate or index fits. */
+static infini_status check_config_sizes(const infini_model_config *c) {
+  ptrdiff_t hq, hkv, rows;
+  size_t bytes;
+  TRY(checked_mul(c->n_heads, c->d_head, &hq));
+  TRY(checked_mul(c->n_kv_heads, c->d_head, &hkv));
+  TRY(checked_mul(c->n_layers, c->segment_len, &rows));
+  if (c->n_layers > (PTRDIFF_MAX - 3) / LAYER_TENSORS)
+    return INFINI_ERR_OVERFLOW;
+  arena weights = {NULL, 0, INFINI_OK}, segment = weights, scratch = weights;
+  model_scratch unused;
+  carve_weights(c, &weights, NULL);
+  carve_segment(c, &segment, NULL);
+  carve_scratch(c, &scratch, &unused);
+  TRY(arena_bytes(&weights, &bytes));
+  TRY(arena_bytes(&segment, &bytes));
+  TRY(arena_bytes(&scratch, &bytes));
+  size_t memory;
+  return infini_state_bytes(c->n_kv_heads, c->d_head, c->d_head, &memory);
+}
+
+infini_status infini_model_config_check(const infini_model_config *c) {
+  if (!c)
+    return INFINI_ERR_NULL;
+  TRY(check_sizes(c->vocab_size, c->d_model, c->n_layers));
+  TRY(check_sizes(c->n_heads, c->n_kv_heads, c->d_head));
+  TRY(check_sizes(c->d_ff, c->segment_len, 1));
+  if (c->n_heads % c->n_kv_heads != 0)
+    return INFINI_ERR_SHAPE;
+  TRY(check_config_params(c));
+  return check_config_sizes(c);
+}
+
+infini_status infini_model_config_init(infini_model_config *c, ptrdiff_t vocab,
+                                       ptrdiff_t d_model, ptrdiff_t n_layers,
+                                       ptrdiff_t n_heads, ptrdiff_t n_kv_heads,
+                                       ptrdiff_t d_head, ptrdiff_t d_ff,
+                                       ptrdiff_t segment_len) {
+  if (!c)
+    return INFINI_ERR_NULL;
+  const infini_model_config init = {
+      .vocab_size = vocab, .d_model = d_model, .n_layers = n_layers,
+      .n_heads = n_heads, .n_kv_heads = n_kv_heads, .d_head = d_head,
+      .d_ff = d_ff, .segment_len = segment_len,
+      .rule = INFINI_UPDATE_LINEAR, .position = INFINI_POSITION_ROPE,
+      .rope_theta = 10000.0f, .norm_eps = 1e-5f, .attn_eps = 0.0f,
+      .attn_scale = d_head >= 1 ? infini_default_scale(d_head) : 1.0f};
+  *c = init;
+  return infini_model_config_check(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Models. */
+
+static infini_status pick_backend(const infini_backend **be) {
+  if (!*be)
+    TRY(infini_backend_find("default", be));
+  TRY(infini_backend_check(*be));
+  return (*be)->availability() == INFINI_UNAVAILABLE ? INFINI_ERR_UNAVAILABLE
+                                                     : INFINI_OK;
+}
+
+infini_status model_alloc(const infini_model_config *c,
+                          const infini_backend *backend, infini_model **out) {
+  if (!out)
+    return INFINI_ERR_NULL;
+  TRY(infini_model_config_check(c));
+  TRY(pick_backend(&backend));
+  arena a = {NULL, 0, INFINI_OK};
+  size_t bytes;
+  carve_weights(c, &a, NULL);
+  TRY(arena_bytes(&a, &bytes));
+
+  infini_model *m = calloc(1, sizeof *m);
+  if (!m)
+    return INFINI_ERR_NOMEM;
+  m->config = *c;
+  m->backend = backend;
+  m->layers = calloc_array(c->n_layers, sizeof *m->layers);
+  m->storage = alloc_zeroed(bytes);
+  if (!m->layers || !m->storage) {
+    infini_model_free(m);
+    return INFINI_ERR_NOMEM;
+  }
+  a = (arena){m->storage, 0, INFINI_OK};
+  carve_weights(c, &a, m);
+  *out = m;
+  return INFINI_OK;
+}
+
+void infini_model_free(infini_model *m) {
+  if (!m)
+    return;
+  free(m->storage);
+  free(m->layers);
+  free(m);
+}
+
+const infini_model_config *infini_model_get_config(const infini_model *m) {
+  return m ? &m->config : NULL;
+}
+
+const infini_backend *infini_model_backend(const infini_model *m) {
+  return m ? m->backend : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams. */
+
+infini_status infini_model_state_bytes(const infini_model_config *c,
+                                       size_t *memory_bytes,
+                                       size_t *segment_bytes) {
+  if (!memory_bytes || !segment_bytes)
+    return INFINI_ERR_NULL;
+  TRY(infini_model_config_check(c));
+  size_t per_layer, seg;
+  arena a = {NULL, 0, INFINI_OK};
+  TRY(infini_state_bytes(c->n_kv_heads, c->d_head, c->d_head, &per_layer));
+  if (per_layer > SIZE_MAX / (size_t)c->n_layers)
+    return INFINI_ERR_OVERFLOW;
+  carve_segment(c, &a, NULL);
+  TRY(arena_bytes(&a, &seg));
+  *memory_bytes = per_layer * (size_t)c->n_layers;
+  *segment_bytes = seg;
+  return INFINI_OK;
+}
+
+void infini_model_state_free(infini_model_state *s) {
+  if (!s)
+    return;
+  if (s->memory)
+    for (ptrdiff_t l = 0; l < s->model->config.n_layers; l++)
+      infini_state_free(s->memory[l]);
+  free(s->memory);
+  free(s->seg_k); /* the segment cache's one allocation starts at seg_k */
+  free(s->scratch);
+  infini_context_free(s->ctx);
+  free(s);
+}
+
+/* The stream's buffers: memories, segment cache, scratch with RoPE tables. */
+static infini_status state_buffers(infini_model_state *s) {
+  const infini_model_config *c = &s->model->config;
+  s->memory = calloc_array(c->n_layers, sizeof *s->memory);
+  if (!s->memory)
+    return INFINI_ERR_NOMEM;
+  for (ptrdiff_t l = 0; l < c->n_layers; l++)
+    TRY(infini_state_create(c->n_kv_heads, c->d_head, c->d_head, &s->memory[l]));
+
+  size_t seg_bytes;
+  arena a = {NULL, 0, INFINI_OK};
+  carve_segment(c, &a, NULL);
+  TRY(arena_bytes(&a, &seg_bytes));
+  float *seg = alloc_zeroed(seg_bytes);
+  if (!seg)
+    return INFINI_ERR_NOMEM;
+  a = (arena){seg, 0, INFINI_OK};
+  carve_segment(c, &a, s);
+
+  model_scratch sc;
+  a = (arena){NULL, 0, INFINI_OK};
+  carve_scratch(c, &a, &sc);
+  TRY(arena_bytes(&a, &s->scratch_bytes));
+  if (!(s->scratch = alloc_zeroed(s->scratch_bytes)))
+    return INFINI_ERR_NOMEM;
+  a = (arena){s->scratch, 0, INFINI_OK};
+  carve_scratch(c, &a, &sc);
+  if (c->position == INFINI_POSITION_ROPE) /* (M5) angles p theta^(-2i/dh) */
+    infini_ref_rope_table_f32(c->segment_len, c->d_head, c->rope_theta,
+                              sc.rope_cos, sc.rope_sin);
+  return INFINI_OK;
+}
+
+infini_status infini_model_state_create(const infini_model *m,
+                                        infini_model_state **out) {
+  if (!m || !out)
+    return INFINI_ERR_NULL;
+  infini_model_state *s = calloc(1, sizeof *s);
+  if (!s)
+    return INFINI_ERR_NOMEM;
+  s->model = m;
+  infini_status st = infini_context_create(m->backend, &s->ctx);
+  if (st == INFINI_OK)
+    st = state_buffers(s);
+  if (st != INFINI_OK) {
+    infini_model_state_free(s);
+    return st;
+  }
+  *out = s;
+  return INFINI_OK;
+}
+
+infini_status infini_model_state_reset(infini_model_state *s) {
+  if (!s)
+    return INFINI_ERR_NULL;
+  const infini_model_config *c = &s->model->config;
+  for (ptrdiff_t l = 0; l < c->n_layers; l++)
+    TRY(infini_state_reset(s->memory[l]));
+  /* The cache's rows beyond the fill are never read; zeroing them anyway
+   * makes a reset stream byte-identical to a fresh one (checkpoints). */
+  size_t seg_bytes;
+  arena a = {NULL, 0, INFINI_OK};
+  carve_segment(c, &a, NULL);
+  TRY(arena_bytes(&a, &seg_bytes));
+  memset(s->seg_k, 0, seg_bytes);
+  s->tokens = 0;
+  return INFINI_OK;
+}
+
+infini_status infini_model_state_position(const infini_model_state *s,
+                                          uint64_t *tokens) {
+  if (!s || !tokens)
+    return INFINI_ERR_NULL;
+  *tokens = s->tokens;
+  return INFINI_OK;
+}

@@ -58,4 +58,42 @@ struct infini_model_state {
   size_t scratch_bytes;
 };
 
+/* ---- Internal interface of src/model.c (additions, issue 5) ---------- */
+
+/* Every weight tensor, in the canonical order of docs/model.md ("Tensors"):
+ * embed.weight, then for each layer l the ten tensors
+ * layers.<l>.{attn_norm.weight, attn.q_proj.weight, attn.k_proj.weight,
+ * attn.v_proj.weight, attn.o_proj.weight, attn.beta, ffn_norm.weight,
+ * ffn.gate_proj.weight, ffn.up_proj.weight, ffn.down_proj.weight}, then
+ * norm.weight and lm_head.weight. The loader, the digest and checkpoints
+ * walk this one list instead of spelling the names again. */
+#define MODEL_TENSOR_NAME_MAX 64
+typedef struct model_tensor {
+  char name[MODEL_TENSOR_NAME_MAX]; /* safetensors name */
+  int ndim;                         /* 1 or 2 */
+  ptrdiff_t shape[2];               /* [rows, cols], or [count, 1] if 1-D */
+  ptrdiff_t count;                  /* elements */
+  float *data;                      /* NULL from model_tensor_info() */
+} model_tensor;
+
+/** Number of tensors of a config: 3 + 10 L. */
+ptrdiff_t model_tensor_count(const infini_model_config *config);
+/** Tensor i (0 <= i < model_tensor_count) of a config; data = NULL. The
+ *  config must have passed infini_model_config_check. */
+void model_tensor_info(const infini_model_config *config, ptrdiff_t i,
+                       model_tensor *out);
+/** Tensor i of a model, with its data pointer. */
+void model_tensor_at(const infini_model *model, ptrdiff_t i, model_tensor *out);
+
+/**
+ * A model with every weight zeroed and the digest zeroed: validates the
+ * config (infini_model_config_check's statuses), takes the backend (NULL:
+ * infini_backend_find("default"); ::INFINI_ERR_UNAVAILABLE when it cannot
+ * run here), and makes one 64-byte aligned allocation behind every weight
+ * pointer (each tensor starts on a 64-byte boundary). The loader then fills
+ * the weights and the digest.
+ */
+infini_status model_alloc(const infini_model_config *config,
+                          const infini_backend *backend, infini_model **out);
+
 #endif
