@@ -100,7 +100,7 @@ typedef struct infini_layer_config {
   ptrdiff_t n_kv_heads;  /**< H_kv, key/value heads; must divide H */
   ptrdiff_t d_key;       /**< per-head query/key width */
   ptrdiff_t d_value;     /**< per-head value width */
-  infini_update_rule rule;
+  infini_update_rule rule; /**< linear or delta, for every head */
   float eps;             /**< as in ::infini_step_params */
   float scale;           /**< as in ::infini_step_params */
 } infini_layer_config;
@@ -214,6 +214,7 @@ const infini_backend *infini_backend_at(size_t i);
  * @brief Find a registered backend by name.
  * @param name  backend name; "default" (or NULL) selects the dispatched
  *              default: $INFINI_BACKEND if set, else the best native one.
+ * @param out   receives the backend table (left unchanged on error).
  * @return ::INFINI_ERR_NOT_FOUND when no backend has that name.
  */
 infini_status infini_backend_find(const char *name, const infini_backend **out);
@@ -254,6 +255,7 @@ infini_status infini_plugin_load(const char *path, const infini_backend **out);
  *  thread-safe: use one per thread.
  *  @{ */
 
+/** Opaque context: a backend and its scratch arena. */
 typedef struct infini_context infini_context;
 
 /** @brief Create a context on a backend (NULL: the dispatched default). */
@@ -272,6 +274,7 @@ const infini_backend *infini_context_backend(const infini_context *ctx);
  *  vector z, all zero after creation and reset (spec: M_0 = 0, z_0 = 0).
  *  @{ */
 
+/** Opaque memory state of one layer (M and z of every key/value head). */
 typedef struct infini_state infini_state;
 
 /** @brief Create a zeroed state. */

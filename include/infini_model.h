@@ -59,7 +59,9 @@ typedef struct infini_model_config {
   float attn_scale;       /**< softmax scale, finite (usually 1/sqrt(d_head)) */
 } infini_model_config;
 
+/** Opaque model: its config, weights and backend (immutable once loaded). */
 typedef struct infini_model infini_model;
+/** Opaque stream state: memories, partial segment, position, scratch. */
 typedef struct infini_model_state infini_model_state;
 
 /**
@@ -79,9 +81,12 @@ infini_status infini_model_config_check(const infini_model_config *config);
 
 /**
  * @brief Load a model from a safetensors file (docs/model.md, "Weights").
+ * @param path     the safetensors file.
  * @param backend  NULL for the dispatched default.
+ * @param out      receives the model; free it with ::infini_model_free.
  * @param err      if not NULL, receives one sentence on failure (which
  *                 tensor, which byte, what was expected).
+ * @param errlen   size of @p err in bytes.
  * @return ::INFINI_ERR_IO (cannot read), ::INFINI_ERR_FORMAT (malformed or
  *         truncated), ::INFINI_ERR_VERSION, ::INFINI_ERR_SHAPE (a tensor is
  *         missing or has the wrong shape or dtype for the config).
@@ -130,6 +135,10 @@ infini_status infini_model_state_position(const infini_model_state *state,
 
 /**
  * @brief Feed n tokens to the stream.
+ * @param model   the model the state was created for.
+ * @param state   the stream; advances by n tokens.
+ * @param tokens  n token ids, each in 0..V-1.
+ * @param n       number of tokens, >= 1.
  * @param logits  NULL, or [n x V] (row stride V): the logits of each token.
  * @param hidden  NULL, or [L x n x D]: the residual stream after each block
  *                (layer l, token i at hidden[(l * n + i) * D]).
