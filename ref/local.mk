@@ -27,8 +27,8 @@ ref_libinfini_ref_f32_la_CFLAGS = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 ## and no multiply-add may be contracted into an FMA (GCC's default in GNU
 ## C mode on Arm, POWER, s390x).
 ## Its RoPE angles use ref/trig_oracle.c's sin, cos and log for the same
-## reason.
+## reason. ref/model_oracle.c is the whole model in double (docs/model.md).
 ref_libinfini_oracle_la_SOURCES = $(ref_sources) ref/exp_oracle.c \
-	ref/trig_oracle.c
+	ref/trig_oracle.c ref/model_oracle.h ref/model_oracle.c
 ref_libinfini_oracle_la_CPPFLAGS = $(AM_CPPFLAGS) -DINFINI_REAL_F64
 ref_libinfini_oracle_la_CFLAGS = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)

@@ -463,3 +463,215 @@ infini_status infini_model_state_position(const infini_model_state *s,
   *tokens = s->tokens;
   return INFINI_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The forward pass (docs/model.md, (M1)-(M12)). A call is cut at segment
+ * boundaries into chunks: c tokens at positions f..f+c-1 of one segment
+ * (f = tokens of that segment already processed). */
+
+typedef struct chunk {
+  ptrdiff_t f, c;
+} chunk;
+
+/* Everything is checked before anything is consumed. */
+static infini_status check_forward(const infini_model *m,
+                                   const infini_model_state *s,
+                                   const int32_t *tokens, ptrdiff_t n,
+                                   const float *logits, const float *hidden) {
+  if (!m || !s || !tokens)
+    return INFINI_ERR_NULL;
+  TRY(check_sizes(n, 1, 1));
+  if (s->model != m)
+    return INFINI_ERR_SHAPE;
+  const infini_model_config *c = &m->config;
+  ptrdiff_t n_logits, n_rows, n_hidden;
+  TRY(checked_mul(n, c->vocab_size, &n_logits));
+  TRY(checked_mul(n, c->n_layers, &n_rows));
+  TRY(checked_mul(n_rows, c->d_model, &n_hidden));
+  span written[2] = {{NULL, 0}, {NULL, 0}};
+  const span read = float_span(tokens, (size_t)n); /* int32 = float bytes */
+  if (logits)
+    TRY(check_matrix(logits, 1, n_logits, n_logits, &written[0]));
+  if (hidden)
+    TRY(check_matrix(hidden, 1, n_hidden, n_hidden, &written[1]));
+  TRY(check_disjoint(written, 2, &read, 1));
+  for (ptrdiff_t i = 0; i < n; i++)
+    if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+      return INFINI_ERR_PARAM;
+  /* A NaN gate would stop the pass in the middle of a layer (infini_mix
+   * refuses it); refuse it before anything changes. */
+  for (ptrdiff_t l = 0; l < c->n_layers; l++)
+    for (ptrdiff_t h = 0; h < c->n_heads; h++)
+      TRY(check_beta(m->layers[l].beta[h]));
+  return INFINI_OK;
+}
+
+/* (M6) One query row of a partial segment against the keys 0..count-1 of
+ * its segment: the spec's causal softmax (S10), (S11) for a row whose
+ * earlier rows were processed by an earlier call, so the square causal
+ * operator does not apply. Scalar: it only runs on rows that continue a
+ * segment (token-by-token decoding), where it is O(N d) per row.
+ *   s_j = scale q . k_j, mx = max_j s_j, out = sum_j e^(s_j-mx) v_j / sum_j e^(s_j-mx) */
+static void attend_row(const float *q, const float *k, ptrdiff_t ldk,
+                       const float *v, ptrdiff_t ldv, ptrdiff_t count,
+                       ptrdiff_t dh, float scale, float *scores, float *out) {
+  float mx = 0, sum = 0;
+  for (ptrdiff_t j = 0; j < count; j++) {
+    float dot = 0;
+    for (ptrdiff_t c = 0; c < dh; c++)
+      dot += q[c] * k[j * ldk + c];
+    scores[j] = scale * dot;
+    if (j == 0 || scores[j] > mx || scores[j] != scores[j])
+      mx = scores[j]; /* a NaN score makes the maximum NaN, as in (S16) */
+  }
+  for (ptrdiff_t c = 0; c < dh; c++)
+    out[c] = 0;
+  for (ptrdiff_t j = 0; j < count; j++) {
+    const float p = expf(scores[j] - mx);
+    sum += p;
+    for (ptrdiff_t c = 0; c < dh; c++)
+      out[c] += p * v[j * ldv + c];
+  }
+  for (ptrdiff_t c = 0; c < dh; c++)
+    out[c] /= sum;
+}
+
+/* The layer's segment cache, rows from the segment's first token. */
+typedef struct layer_cache {
+  float *k, *k_pos, *v; /* [N x Hkv*dh] each */
+} layer_cache;
+
+static layer_cache cache_of(const infini_model_state *s, ptrdiff_t l) {
+  const infini_model_config *c = &s->model->config;
+  const ptrdiff_t off = l * c->segment_len * c->n_kv_heads * c->d_head;
+  const layer_cache lc = {s->seg_k + off, s->seg_k_pos + off, s->seg_v + off};
+  return lc;
+}
+
+/* (M4), (M6), (M7) for head h over the chunk: into sc->attn's head block. */
+static infini_status attend_head(infini_model_state *s, const model_scratch *sc,
+                                 ptrdiff_t l, ptrdiff_t h, chunk ch) {
+  const infini_model_config *c = &s->model->config;
+  const ptrdiff_t dh = c->d_head, hq = c->n_heads * dh;
+  const ptrdiff_t hkv = c->n_kv_heads * dh, g = h / (c->n_heads / c->n_kv_heads);
+  const infini_head_shape rows = {ch.c, dh, dh};
+  const layer_cache lc = cache_of(s, l);
+  const float *k = lc.k_pos + g * dh, *v = lc.v + g * dh;
+  float *mem, *z, *out = sc->attn + h * dh;
+  ptrdiff_t ldm;
+  TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
+  /* (M4) A_mem from the un-rotated queries and M_{s-1}, z_{s-1} (7) */
+  TRY(infini_retrieve(s->ctx, &rows, sc->q + h * dh, hq, mem, ldm, z,
+                      c->attn_eps, sc->a_mem, dh));
+  /* (M6) A_dot: a chunk starting the segment is the square causal case */
+  if (ch.f == 0)
+    TRY(infini_local_attention(s->ctx, &rows, sc->q_pos + h * dh, hq, k, hkv, v,
+                               hkv, c->attn_scale, out, hq));
+  else
+    for (ptrdiff_t r = 0; r < ch.c; r++)
+      attend_row(sc->q_pos + r * hq + h * dh, k, hkv, v, hkv, ch.f + r + 1, dh,
+                 c->attn_scale, sc->scores, out + r * hq);
+  /* (M7) A = sigmoid(beta) A_mem + (1 - sigmoid(beta)) A_dot (10) */
+  return infini_mix(s->ctx, ch.c, dh, s->model->layers[l].beta[h], sc->a_mem,
+                    dh, out, hq, out, hq);
+}
+
+/* (M8) Fold the completed segment's un-rotated K, V into layer l's memory. */
+static infini_status update_memory(infini_model_state *s, ptrdiff_t l) {
+  const infini_model_config *c = &s->model->config;
+  const ptrdiff_t dh = c->d_head, hkv = c->n_kv_heads * dh;
+  const infini_head_shape seg = {c->segment_len, dh, dh};
+  const layer_cache lc = cache_of(s, l);
+  for (ptrdiff_t g = 0; g < c->n_kv_heads; g++) {
+    float *mem, *z;
+    ptrdiff_t ldm;
+    TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
+    if (c->rule == INFINI_UPDATE_DELTA) /* (9) */
+      TRY(infini_update_delta(s->ctx, &seg, lc.k + g * dh, hkv, lc.v + g * dh,
+                              hkv, mem, ldm, z, c->attn_eps));
+    else /* (8) */
+      TRY(infini_update_linear(s->ctx, &seg, lc.k + g * dh, hkv, lc.v + g * dh,
+                               hkv, mem, ldm, z));
+  }
+  return INFINI_OK;
+}
+
+/* (M3)-(M8): layer l's attention over the chunk, into sc->attn. */
+static infini_status attention(infini_model_state *s, const model_scratch *sc,
+                               ptrdiff_t l, chunk ch) {
+  const infini_model_config *c = &s->model->config;
+  const model_layer_weights *w = &s->model->layers[l];
+  const ptrdiff_t dh = c->d_head, hq = c->n_heads * dh, hkv = c->n_kv_heads * dh;
+  const layer_cache lc = cache_of(s, l);
+  const bool completes = ch.f + ch.c == c->segment_len;
+  /* (M2), (M3) this chunk's K and V go straight into the segment cache */
+  infini_ref_qkv_f32(ch.c, c->d_model, hq, hkv, sc->x, c->d_model, w->attn_norm,
+                     c->norm_eps, w->wq, w->wk, w->wv, sc->u, sc->q, hq,
+                     lc.k + ch.f * hkv, hkv, lc.v + ch.f * hkv, hkv);
+  if (c->position == INFINI_POSITION_ROPE) { /* (M5), local attention only */
+    infini_ref_rope_f32(ch.c, c->n_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
+                        sc->q, hq, sc->q_pos, hq);
+    infini_ref_rope_f32(ch.c, c->n_kv_heads, dh, ch.f, sc->rope_cos,
+                        sc->rope_sin, lc.k + ch.f * hkv, hkv,
+                        lc.k_pos + ch.f * hkv, hkv);
+  } else if (ch.f == 0 && completes) {
+    /* A whole segment without RoPE is exactly the spec's layer step (S14):
+     * let the backend run its fused version (it also updates the memory). */
+    const infini_layer_config lcfg = {c->n_heads, c->n_kv_heads, dh, dh,
+                                      c->rule, c->attn_eps, c->attn_scale};
+    return infini_layer_step(s->ctx, &lcfg, ch.c, sc->q, hq, lc.k, hkv, lc.v,
+                             hkv, w->beta, s->memory[l], sc->attn, hq);
+  }
+  for (ptrdiff_t h = 0; h < c->n_heads; h++)
+    TRY(attend_head(s, sc, l, h, ch));
+  /* (M8), (M12): the update follows every read of M_{s-1} */
+  return completes ? update_memory(s, l) : INFINI_OK;
+}
+
+/* One chunk through the model; its outputs at row `at` of the call's. */
+static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
+                               chunk ch, ptrdiff_t n, ptrdiff_t at,
+                               float *logits, float *hidden) {
+  const infini_model *m = s->model;
+  const infini_model_config *c = &m->config;
+  const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
+  model_scratch sc;
+  arena a = {s->scratch, 0, INFINI_OK};
+  carve_scratch(c, &a, &sc);
+  infini_ref_embed_f32(ch.c, d, tokens, m->embed, sc.x, d); /* (M1) */
+  for (ptrdiff_t l = 0; l < c->n_layers; l++) {
+    const model_layer_weights *w = &m->layers[l];
+    TRY(attention(s, &sc, l, ch));
+    infini_ref_attn_out_f32(ch.c, d, hq, sc.attn, hq, w->wo, sc.u, sc.x, d);
+    infini_ref_ffn_f32(ch.c, d, c->d_ff, sc.x, d, w->ffn_norm, c->norm_eps,
+                       w->w_gate, w->w_up, w->w_down, sc.u, sc.gate, sc.up);
+    if (hidden)
+      memcpy(hidden + (l * n + at) * d, sc.x, (size_t)(ch.c * d) * sizeof(float));
+  }
+  if (logits) /* (M11) */
+    infini_ref_logits_f32(ch.c, d, c->vocab_size, sc.x, d, m->norm,
+                          c->norm_eps, m->lm_head, sc.u,
+                          logits + at * c->vocab_size, c->vocab_size);
+  s->tokens += (uint64_t)ch.c;
+  return INFINI_OK;
+}
+
+infini_status infini_model_forward(const infini_model *m, infini_model_state *s,
+                                   const int32_t *tokens, ptrdiff_t n,
+                                   float *logits, float *hidden) {
+  TRY(check_forward(m, s, tokens, n, logits, hidden));
+  const ptrdiff_t len = m->config.segment_len;
+  /* (M12) chunks never cross a segment boundary */
+  for (ptrdiff_t at = 0; at < n;) {
+    const ptrdiff_t f = (ptrdiff_t)(s->tokens % (uint64_t)len);
+    const chunk ch = {f, n - at < len - f ? n - at : len - f};
+    TRY(run_chunk(s, tokens + at, ch, n, at, logits, hidden));
+    at += ch.c;
+  }
+  return INFINI_OK;
+}
+
+infini_status infini_model_step(const infini_model *m, infini_model_state *s,
+                                int32_t token, float *logits) {
+  return infini_model_forward(m, s, &token, 1, logits, NULL);
+}
