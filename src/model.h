@@ -96,4 +96,11 @@ void model_tensor_at(const infini_model *model, ptrdiff_t i, model_tensor *out);
 infini_status model_alloc(const infini_model_config *config,
                           const infini_backend *backend, infini_model **out);
 
+/**
+ * Set model->digest: SHA-256 of the config's metadata lines and every
+ * tensor's float32 little-endian bytes in canonical order (docs/model.md,
+ * "Model digest"). The loader calls it (src/model_weights.c).
+ */
+void model_compute_digest(infini_model *model);
+
 #endif

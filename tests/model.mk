@@ -10,7 +10,11 @@ TESTS += tests/test_model
 
 check_PROGRAMS += tests/test_safetensors
 tests_test_safetensors_SOURCES = tests/test_safetensors.c $(test_common_sources)
-tests_test_safetensors_LDADD = $(test_common_ldadd)
+## -static links libinfini.a, where the reader's internals (st_parse,
+## model_tensor_at) are visible; the shared library exports only infini_*.
+tests_test_safetensors_CPPFLAGS = $(AM_CPPFLAGS) $(NETTLE_CFLAGS)
+tests_test_safetensors_LDFLAGS = $(AM_LDFLAGS) -static
+tests_test_safetensors_LDADD = $(test_common_ldadd) $(NETTLE_LIBS)
 TESTS += tests/test_safetensors
 
 check_PROGRAMS += tests/test_checkpoint
