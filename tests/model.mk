@@ -6,6 +6,9 @@
 check_PROGRAMS += tests/test_model
 tests_test_model_SOURCES = tests/test_model.c $(test_common_sources)
 tests_test_model_LDADD = $(test_common_ldadd)
+## It fills a model_alloc()ed model (an internal symbol the shared library
+## does not export): link libinfini statically.
+tests_test_model_LDFLAGS = $(AM_LDFLAGS) -static
 TESTS += tests/test_model
 
 check_PROGRAMS += tests/test_safetensors
