@@ -32,3 +32,7 @@ ref_libinfini_oracle_la_SOURCES = $(ref_sources) ref/exp_oracle.c \
 	ref/trig_oracle.c ref/model_oracle.h ref/model_oracle.c
 ref_libinfini_oracle_la_CPPFLAGS = $(AM_CPPFLAGS) -DINFINI_REAL_F64
 ref_libinfini_oracle_la_CFLAGS = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
+
+## The model's document: ref/model_ops.c and ref/model_oracle.c are its
+## executable form in double, as ref/ is the spec's.
+dist_doc_DATA += docs/model.md
