@@ -218,8 +218,8 @@ static int parse_args(int argc, char **argv, options *o) {
       printf("infini-conform (infini) %s, specification %s\n", infini_version(),
              INFINI_SPEC_VERSION);
       return CF_EXIT_PASS;
-    case ':':
-      if (optopt)
+    case ':': /* optopt is the option's val: a letter only for -x */
+      if (strncmp(argv[optind - 1], "--", 2) != 0)
         return usage_error("option -%c needs a value", (char[]){(char)optopt, 0});
       return usage_error("option %s needs a value", argv[optind - 1]);
     default:

@@ -1,0 +1,202 @@
+#!/bin/sh
+# tests/test-cli-errors.sh - every command-line tool on hostile input (TAP).
+#
+# Each tool is given a missing file, an unreadable file, an empty, a
+# truncated and a garbage file, a directory where a file is expected, and
+# bad options. Each time it must exit non-zero (not killed by a signal:
+# no crash, no core dump) with exactly one line on stderr that starts with
+# the tool's name and names the problem (the path or the option). Output
+# files that exist before a failed run must be left as they were.
+#
+# make check runs this from the top build directory; the tools are found
+# there (TOP_BUILDDIR overrides), the vectors in the source tree.
+
+LC_ALL=C
+export LC_ALL
+top_builddir=${TOP_BUILDDIR:-$(pwd)}
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+work=$top_builddir/tests/test-output/cli-errors
+vectors=$top_srcdir/vectors/v1
+conform=$top_builddir/infini-conform
+gen=$top_builddir/vectors/infini-vectors
+run=$top_builddir/tools/infini-run
+weights=$top_builddir/tools/infini-weights
+
+rm -rf "$work"
+mkdir -p "$work" || { echo "Bail out! cannot create $work"; exit 99; }
+ulimit -c 0 2>/dev/null # a crash must show as a signal, not leave a core
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# expect_error TOOL PATTERN DESCRIPTION ARGS...: TOOL ARGS exits with a
+# status in 1..125, and stderr is one line "<tool>: ..." matching the
+# extended regular expression PATTERN (what it must name).
+expect_error() {
+  tool=$1 pattern=$2 desc=$3
+  shift 3
+  name=$(basename "$tool") err=$work/$((n + 1)).err
+  "$tool" "$@" >"$work/$((n + 1)).out" 2>"$err" </dev/null
+  rc=$?
+  lines=$(wc -l <"$err")
+  line=$(head -n 1 "$err")
+  if [ $rc -gt 125 ]; then
+    not_ok "$name, $desc: killed by signal $((rc - 128))"
+  elif [ $rc = 0 ]; then
+    not_ok "$name, $desc: exit status 0"
+  elif [ "$lines" != 1 ]; then
+    not_ok "$name, $desc: $lines lines on stderr (want 1)"
+  elif ! printf '%s\n' "$line" | grep -q "^$name: "; then
+    not_ok "$name, $desc: stderr does not start with '$name: '"
+  elif ! printf '%s\n' "$line" | grep -Eq -- "$pattern"; then
+    not_ok "$name, $desc: stderr does not name '$pattern'"
+  else
+    ok "$name, $desc (exit $rc): $line"
+    return 0
+  fi
+  sed -n '1,5p' "$err" | sed 's/^/#   /'
+  return 1
+}
+
+# same FILE COPY DESCRIPTION: FILE still has the bytes of COPY.
+same() {
+  if cmp -s "$1" "$2"; then ok "$3"; else not_ok "$3"; fi
+}
+
+# Hostile files shared by every tool.
+missing=$work/no-such-file
+printf '' >"$work/empty"
+# the same bytes every run (not /dev/urandom): a failure must reproduce
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf "%c", (i * 7919) % 256 }' >"$work/garbage"
+mkdir -p "$work/a-directory"
+printf 'secret\n' >"$work/unreadable"
+chmod 000 "$work/unreadable"
+# root reads any file whatever its mode: the case is meaningless then.
+if [ "$(id -u)" = 0 ] || cat "$work/unreadable" >/dev/null 2>&1; then
+  unreadable_skip="running as root, who can read a file of mode 000"
+else
+  unreadable_skip=
+fi
+
+# unreadable TOOL DESCRIPTION ARGS...: expect_error on the unreadable file
+# (its name must be in the message), or a SKIP when running as root.
+unreadable() {
+  tool=$1 desc=$2
+  shift 2
+  if [ -n "$unreadable_skip" ]; then
+    skip "$(basename "$tool"), $desc" "$unreadable_skip"
+  else
+    expect_error "$tool" 'unreadable' "$desc" "$@"
+  fi
+}
+
+# A placeholder tool (not written yet) is skipped, not failed.
+written() {
+  [ -x "$1" ] && ! "$1" --help 2>&1 | grep -q 'not written yet'
+}
+
+# ---- infini-conform ------------------------------------------------------
+
+conform_tests() {
+  c=$conform
+  manifest=$vectors/mix.json
+  one="--vectors $manifest --id mix.json:1 --backend ref"
+  expect_error "$c" 'frobnicate' "unknown option" --frobnicate
+  expect_error "$c" 'vectors' "option without its value" --vectors
+  expect_error "$c" 'max-failures' "bad number" --max-failures -3
+  expect_error "$c" 'no-such-file' "missing vector directory" --vectors "$missing"
+  expect_error "$c" 'empty' "empty manifest" --vectors "$work/empty"
+  expect_error "$c" 'garbage' "garbage manifest" --vectors "$work/garbage"
+  mkdir -p "$work/cut"
+  head -c 2000 "$manifest" >"$work/cut/mix.json"
+  expect_error "$c" 'cut/mix.json' "truncated manifest" --vectors "$work/cut/mix.json"
+  cp "$manifest" "$work/unreadable.json" && chmod 000 "$work/unreadable.json"
+  unreadable "$c" "unreadable manifest" --vectors "$work/unreadable.json"
+  for opt in --include-list --exclude-list --xfail-list; do
+    expect_error "$c" 'no-such-file' "missing $opt" $one "$opt" "$missing"
+    expect_error "$c" 'a-directory' "a directory as $opt" $one "$opt" "$work/a-directory"
+    unreadable "$c" "unreadable $opt" $one "$opt" "$work/unreadable"
+    expect_error "$c" 'garbage' "garbage $opt" $one "$opt" "$work/garbage"
+  done
+  expect_error "$c" 'a-directory' "a directory as --plugin" --plugin "$work/a-directory"
+  expect_error "$c" 'empty' "an empty --plugin" --plugin "$work/empty"
+  expect_error "$c" 'garbage' "a garbage --plugin" --plugin "$work/garbage"
+  expect_error "$c" 'no-such-file' "check of a missing directory" check "$missing"
+  expect_error "$c" 'empty' "check of a file" check "$work/empty"
+  mkdir -p "$work/check"
+  printf '{"format": ' >"$work/check/index.json"
+  expect_error "$c" 'index.json' "check with a truncated index.json" check "$work/check"
+
+  # Reports: a failed run leaves an existing report as it was; a report
+  # that cannot be written is an error, not a silent success.
+  for fmt in tap junit json; do
+    printf 'precious %s report\n' "$fmt" >"$work/report.$fmt"
+    cp "$work/report.$fmt" "$work/report.$fmt.orig"
+    expect_error "$c" 'no-such-file' "--$fmt with missing vectors" \
+      --vectors "$missing" "--$fmt" "$work/report.$fmt"
+    same "$work/report.$fmt" "$work/report.$fmt.orig" \
+      "infini-conform: an existing --$fmt report survives a failed run"
+    expect_error "$c" 'no-such-dir' "--$fmt into a missing directory" \
+      $one "--$fmt" "$work/no-such-dir/report"
+    expect_error "$c" 'a-directory' "--$fmt naming a directory" \
+      $one "--$fmt" "$work/a-directory"
+  done
+  leftovers=$(ls -A "$work/a-directory")
+  if [ -z "$leftovers" ]; then
+    ok "infini-conform: failed report writes leave no temporary file"
+  else
+    not_ok "infini-conform: failed report writes left $leftovers"
+  fi
+}
+
+# ---- infini-vectors --------------------------------------------------------
+
+vectors_tests() {
+  g=$gen
+  expect_error "$g" 'frobnicate' "unknown option" --frobnicate
+  expect_error "$g" 'out' "no --out" --op mix
+  expect_error "$g" 'n' "--n 0" --out "$work/set" --n 0
+  expect_error "$g" 'n' "--n not a number" --out "$work/set" --n many
+  expect_error "$g" 'n' "--n overflowing" --out "$work/set" --n 99999999999999999999999
+  expect_error "$g" 'eps' "--eps nan" --out "$work/set" --eps nan
+  expect_error "$g" 'scale' "--scale inf" --out "$work/set" --scale inf
+  expect_error "$g" 'beta' "--beta nan" --out "$work/set" --beta nan
+  expect_error "$g" 'kv-heads' "--kv-heads not dividing --heads" --out "$work/set" --heads 3 --kv-heads 2
+  cp "$work/garbage" "$work/out-file"
+  expect_error "$g" 'out-file' "--out naming a regular file" --out "$work/out-file" --op mix
+  same "$work/out-file" "$work/garbage" "infini-vectors: a file named by --out survives"
+  mkdir -p "$work/full"
+  printf 'keep me\n' >"$work/full/mix.json"
+  expect_error "$g" 'full' "--out naming a non-empty directory" --out "$work/full" --op mix
+  if [ "$(cat "$work/full/mix.json")" = "keep me" ]; then
+    ok "infini-vectors: files of an existing --out directory survive"
+  else
+    not_ok "infini-vectors: files of an existing --out directory survive"
+  fi
+  expect_error "$g" 'out-file' "--out below a regular file" --out "$work/out-file/set" --op mix
+}
+
+if [ -x "$conform" ]; then conform_tests; else skip "infini-conform" "not built"; fi
+if [ -x "$gen" ]; then vectors_tests; else skip "infini-vectors" "not built"; fi
+
+# ---- infini-run, infini-weights (model tools) --------------------------------
+
+model_tool_tests() {
+  tool=$1
+  expect_error "$tool" 'frobnicate' "unknown option" --frobnicate
+}
+for tool in "$run" "$weights"; do
+  if written "$tool"; then
+    model_tool_tests "$tool"
+  else
+    skip "$(basename "$tool")" "not written yet"
+  fi
+done
+
+chmod -R u+rwx "$work" 2>/dev/null
+echo "1..$n"
+[ $failed = 0 ] && rm -rf "$work"
+exit 0
