@@ -22,6 +22,7 @@ typedef struct mg_preset {
   ptrdiff_t vocab, d_model, layers, heads, kv_heads, d_head, d_ff, seg_len;
   infini_update_rule rule;
   infini_position position;
+  float norm_eps;     /* 0: the default (infini_model_config_init) */
   uint64_t weight_seed, token_seed;
   ptrdiff_t segments; /* segments stored in the set */
 } mg_preset;
@@ -30,7 +31,7 @@ typedef struct mg_preset {
 const mg_preset *mg_presets(size_t *n);
 const mg_preset *mg_preset_find(const char *name);
 /** Its config: infini_model_config_init's defaults with the preset's
- *  shape, rule and position. */
+ *  shape, rule, position and norm_eps. */
 infini_status mg_preset_config(const mg_preset *p, infini_model_config *c);
 
 /** The token stream: (splitmix64(seed) >> 32) % V, n tokens. */

@@ -23,8 +23,13 @@
 
 /* A mutation that cannot change a preset's model in exact arithmetic is
  * not judged there: h % H_kv == h / G when H == H_kv, and without RoPE
- * rotated and raw Q/K are the same. */
+ * rotated and raw Q/K are the same. Nor is one below the resolution of
+ * float32 arithmetic: dropping the default norm_eps 1e-5 moves hidden
+ * states of mean square ~1.3 by 4e-6 relatively, under the model's
+ * tolerance; the presets with eps 2^-6 judge it. */
 static bool applies(dm_mutant mu, const infini_model_config *c) {
+  if (mu == DM_rms_no_eps)
+    return c->norm_eps >= 1e-3f;
   if (mu == DM_gqa_mod)
     return c->n_heads != c->n_kv_heads;
   if (mu == DM_rope_before_memory)
@@ -101,13 +106,14 @@ static double check_mutant(const loaded *w, dm_mutant mu) {
   double weakest = INFINITY;
   bool ok = true;
   char caught[1024] = "";
-  size_t len = 0;
+  size_t len = 0, judged = 0;
   for (size_t i = 0; i < w->n; i++) {
     const infini_model_config *c = &w->set[i].config;
     mg_verdict v = {0};
     char first[32] = "-", worst[32];
     if (!applies(mu, c))
       continue;
+    judged++;
     ok = judge(&w->set[i], w->model[i], mu, DV_plain, &v) && ok && v.worst > 1.0;
     if (v.first_fail_seg >= 0)
       mg_tensor_name(c, v.first_fail_tensor, first, sizeof first);
@@ -118,7 +124,7 @@ static double check_mutant(const loaded *w, dm_mutant mu) {
                             len ? "; " : "", w->set[i].preset->name, first,
                             v.first_fail_seg, v.worst, worst, v.seg);
   }
-  tap_ok(ok, "mutant %s rejected (%s): %s", dm_mutant_name(mu), dm_mutant_desc(mu), caught);
+  tap_ok(ok && judged > 0, "mutant %s rejected (%s): %s", dm_mutant_name(mu), dm_mutant_desc(mu), caught);
   return weakest;
 }
 
