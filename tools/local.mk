@@ -1,8 +1,13 @@
 ## Model command-line tools (issue 5).
 ## infini-run: stream tokens through a model with constant memory.
 bin_PROGRAMS += tools/infini-run
-tools_infini_run_SOURCES = tools/infini-run.c
-tools_infini_run_LDADD = libinfini.la -lm
+## It reuses the library's atomic writer (src/fileio.c, not exported) and
+## the vector library's .npy encoder and splitmix64; nettle hashes the
+## logits and the argmax trace.
+tools_infini_run_SOURCES = tools/infini-run.c src/fileio.c
+tools_infini_run_CPPFLAGS = $(AM_CPPFLAGS) $(NETTLE_CFLAGS)
+tools_infini_run_LDADD = libinfini.la vectors/libinfini_vectors.la \
+	$(NETTLE_LIBS) -lm
 
 ## infini-weights: write deterministic random weights (safetensors).
 bin_PROGRAMS += tools/infini-weights
