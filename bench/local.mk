@@ -12,3 +12,7 @@ bench_infini_bench_SOURCES = bench/infini_bench.c src/cpu.c src/cpu.h
 bench_infini_bench_LDADD = bench/libbench_avx512.la bench/libbench_avx2.la \
 	libinfini.la $(OPENBLAS_LIBS) $(SLEEF_LIBS) -lm
 bench_infini_bench_CFLAGS = $(AM_CFLAGS)
+
+## The streaming benchmark (issue 5): a script over tools/infini-run and
+## tools/infini-weights; docs/performance.md, "Streaming".
+EXTRA_DIST += bench/stream-bench.sh
