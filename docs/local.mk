@@ -2,6 +2,7 @@
 ## the API documentation built from it by Doxygen.
 dist_doc_DATA += docs/spec.md
 dist_doc_DATA += docs/vectors.md docs/tolerances.md docs/performance.md
+dist_doc_DATA += docs/porting.md
 EXTRA_DIST += docs/worked_example.py
 
 ## `make doxygen-doc`: HTML in docs/api/html from the public headers and
