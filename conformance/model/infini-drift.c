@@ -8,7 +8,10 @@
  * growth exponent of a least-squares fit rel.error ~ segment^k.
  *
  *   infini-drift [--preset NAME] [--segments S] [--backend NAME]
- *                [--csv FILE] [--png FILE]
+ *                [--csv FILE] [--png FILE] [--sites]
+ *
+ * --sites prints each rounding site's part of the tolerance as an
+ * effective constant C (tol = u C ||expected||), largest over segments.
  */
 #include "config.h"
 
@@ -17,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conformance/model/dmodel.h"
 #include "conformance/model/golden.h"
 #include "ref/model_oracle.h"
 
 typedef struct opts {
   const char *preset, *backend, *csv, *png;
   ptrdiff_t segments;
+  bool sites; /* print each rounding site's part of the tolerance */
 } opts;
 
 typedef struct streams {
@@ -32,10 +37,13 @@ typedef struct streams {
   float *fl, *fh;   /* float model: logits, hidden */
   double *ol, *oh;  /* oracle */
   double *tol;      /* [S x (L+1)] */
+  double *parts;    /* [sites x S x (L+1)] */
 } streams;
 
 static bool parse(int argc, char **argv, opts *o) {
-  *o = (opts){"tiny_linear_rope", "default", "drift.csv", NULL, 256};
+  *o = (opts){"tiny_linear_rope", "default", "drift.csv", NULL, 256, false};
+  if (argc > 1 && strcmp(argv[argc - 1], "--sites") == 0)
+    o->sites = true, argc--;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (strcmp(k, "--preset") == 0) o->preset = v;
@@ -57,11 +65,13 @@ static bool alloc_streams(streams *s) {
   s->ol = malloc(nl * sizeof *s->ol);
   s->oh = malloc(nh * sizeof *s->oh);
   s->tol = malloc((size_t)(s->S * (s->c.n_layers + 1)) * sizeof *s->tol);
-  return s->tok && s->fl && s->fh && s->ol && s->oh && s->tol;
+  s->parts = malloc((size_t)(DM_SITE_COUNT * s->S * (s->c.n_layers + 1)) *
+                    sizeof *s->parts);
+  return s->tok && s->fl && s->fh && s->ol && s->oh && s->tol && s->parts;
 }
 
 static void free_streams(streams *s) {
-  void *all[] = {s->tok, s->fl, s->fh, s->ol, s->oh, s->tol};
+  void *all[] = {s->tok, s->fl, s->fh, s->ol, s->oh, s->tol, s->parts};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     free(all[i]);
 }
@@ -81,7 +91,8 @@ static bool run_all(const infini_model *model, streams *s, char *err, size_t err
   infini_model_state_free(st);
   infini_oracle_state_free(os);
   infini_oracle_model_free(om);
-  return ok && mg_tolerance(model, s->tok, s->S, s->ol, s->oh, s->tol, NULL, err, errlen);
+  return ok && mg_tolerance(model, s->tok, s->S, s->ol, s->oh, s->tol, s->parts, err,
+                            errlen);
 }
 
 static double max_abs(const streams *s, ptrdiff_t t, ptrdiff_t seg) {
@@ -142,6 +153,34 @@ static void report_growth(const streams *s, const double *rel) {
   }
 }
 
+/* Each site's part of the tolerance as an effective constant: the largest
+ * over segments of part / (u ||expected||), so tol ~ u * C * ||e||. */
+static void report_sites(const streams *s) {
+  const ptrdiff_t L = s->c.n_layers, cells = s->S * (L + 1);
+  printf("%-10s", "site");
+  for (ptrdiff_t t = 0; t <= L; t++) {
+    char name[32];
+    mg_tensor_name(&s->c, t, name, sizeof name);
+    printf(" %10s", name);
+  }
+  printf("\n");
+  for (int k = 0; k <= DM_SITE_COUNT; k++) {
+    printf("%-10s", k < DM_SITE_COUNT ? dm_site_name((dm_site)k) : "total");
+    for (ptrdiff_t t = 0; t <= L; t++) {
+      double c = 0.0;
+      for (ptrdiff_t seg = 0; seg < s->S; seg++) {
+        const mg_view e = {NULL, t < L ? s->oh : s->ol, s->T}, none = {0};
+        const double part = k < DM_SITE_COUNT ? s->parts[k * cells + seg * (L + 1) + t]
+                                              : s->tol[seg * (L + 1) + t];
+        const double r = part / (0x1p-24 * mg_seg_norm(&s->c, t, seg, e, none));
+        c = r > c ? r : c;
+      }
+      printf(" %10.1f", c);
+    }
+    printf("\n");
+  }
+}
+
 static void plot(const streams *s, const char *csv, const char *png) {
   FILE *g = popen("gnuplot 2>/dev/null", "w");
   if (!g)
@@ -166,7 +205,7 @@ int main(int argc, char **argv) {
   const mg_preset *p;
   if (!parse(argc, argv, &o) || !(p = mg_preset_find(o.preset))) {
     fprintf(stderr, "usage: infini-drift [--preset NAME] [--segments S] "
-                    "[--backend NAME] [--csv FILE] [--png FILE]\n");
+                    "[--backend NAME] [--csv FILE] [--png FILE] [--sites]\n");
     return 2;
   }
   const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -190,6 +229,8 @@ int main(int argc, char **argv) {
     printf("%s on %s, %td segments of %td tokens: %s\n", p->name, be->name, s.S,
            s.c.segment_len, o.csv);
     report_growth(&s, rel);
+    if (o.sites)
+      report_sites(&s);
     if (o.png)
       plot(&s, o.csv, o.png);
   } else {
