@@ -58,7 +58,13 @@ in_code { print; next }
   text = $0
   sub(/^#+[ \t]+/, "", text)
   sub(/[ \t#]+$/, "", text)
-  $0 = $0 " {#" doc "-" slug(text) "}"
+  anchor = slug(text)
+  # A repeated heading gets -1, -2, ... as on GitHub.
+  if (anchor in seen)
+    anchor = anchor "-" seen[anchor]++
+  else
+    seen[anchor] = 1
+  $0 = $0 " {#" doc "-" anchor "}"
 }
 
 # Inline $`...`$ spans (the formula may not contain a backquote), then
