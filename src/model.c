@@ -123,7 +123,9 @@ static void set_info(model_tensor *t, const char *name, ptrdiff_t rows,
   t->ndim = ndim;
   t->shape[0] = rows;
   t->shape[1] = cols;
-  t->count = rows * cols;
+  /* The config check carves the weights through here before it knows the
+   * sizes fit; the arena reports that overflow, the count must not. */
+  t->count = rows <= PTRDIFF_MAX / cols ? rows * cols : 0;
   t->data = NULL;
 }
 
@@ -362,15 +364,17 @@ infini_status infini_model_state_bytes(const infini_model_config *c,
   if (!memory_bytes || !segment_bytes)
     return INFINI_ERR_NULL;
   TRY(infini_model_config_check(c));
-  size_t per_layer, seg;
-  arena a = {NULL, 0, INFINI_OK};
+  size_t per_layer;
   TRY(infini_state_bytes(c->n_kv_heads, c->d_head, c->d_head, &per_layer));
   if (per_layer > SIZE_MAX / (size_t)c->n_layers)
     return INFINI_ERR_OVERFLOW;
-  carve_segment(c, &a, NULL);
-  TRY(arena_bytes(&a, &seg));
+  /* The cache's blocks without their alignment padding: K, V and, with
+   * RoPE, rotated K, each L N rows of H_kv dh (fits: the config check
+   * carved them). */
+  const size_t blocks = c->position == INFINI_POSITION_ROPE ? 3 : 2;
   *memory_bytes = per_layer * (size_t)c->n_layers;
-  *segment_bytes = seg;
+  *segment_bytes = blocks * (size_t)(c->n_layers * c->segment_len) *
+                   (size_t)(c->n_kv_heads * c->d_head) * sizeof(float);
   return INFINI_OK;
 }
 

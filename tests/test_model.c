@@ -269,7 +269,7 @@ static void test_state(void) {
   make_tokens(tokens, n, c.vocab_size, 11);
   tap_ok(infini_model_state_bytes(&c, &mem, &seg) == INFINI_OK &&
              mem == (size_t)(c.n_layers * c.n_kv_heads * c.d_head * (c.d_head + 1)) * sizeof(float) &&
-             seg >= (size_t)(3 * c.n_layers * c.segment_len * c.n_kv_heads * c.d_head) * sizeof(float),
+             seg == (size_t)(3 * c.n_layers * c.segment_len * c.n_kv_heads * c.d_head) * sizeof(float),
          "state bytes: L H_kv dh (dh + 1) floats of memory, N rows of K, RoPE(K), V");
   if (!m || infini_model_state_create(m, &s) != INFINI_OK ||
       infini_model_state_create(m, &fresh) != INFINI_OK)
