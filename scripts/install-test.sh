@@ -83,7 +83,12 @@ datadir=$prefix/share
 version=$($pkgconf --modversion infini)
 say "prefix $prefix, infini $version"
 
-for f in "$libdir/libinfini.so" "$libdir/libinfini.a" \
+# The static library is built unless configure was given --disable-static,
+# which libtool records in libinfini.la (old_library='').
+static=yes
+grep -q "^old_library=''" "$libdir/libinfini.la" 2>/dev/null && static=no
+[ "$static" = no ] || [ -e "$libdir/libinfini.a" ] || fail "not installed: $libdir/libinfini.a"
+for f in "$libdir/libinfini.so" \
          "$includedir/infini.h" "$includedir/infini_model.h" \
          "$datadir/infini/vectors/v1" "$datadir/infini/vectors/schema"; do
   [ -e "$f" ] || fail "not installed: $f"
@@ -116,7 +121,9 @@ fi
 # forced static; the C library and the others stay shared as usual.
 static_libs=$($pkgconf --static --libs infini | sed 's/ -linfini / /; s/^-linfini //')
 # shellcheck disable=SC2086
-if $CC $warn "$consumer_src" -o "$tmp/consumer-static" \
+if [ "$static" = no ]; then
+  say "static: skipped (configured with --disable-static)"
+elif $CC $warn "$consumer_src" -o "$tmp/consumer-static" \
      $($pkgconf --cflags infini) "$libdir/libinfini.a" $static_libs \
      2>"$tmp/cc.log"; then
   if "$tmp/consumer-static" >"$tmp/consumer.out"; then
