@@ -7,7 +7,8 @@
  * own exp, sin, cos and log, with no FMA contraction (ref/local.mk).
  *
  * Loops are plain and in formula order; the linear layer's inner loop is a
- * dot product over contiguous memory (a row of x with a row of W).
+ * dot product over contiguous memory (a row of x with a row of W), which
+ * the float build groups into partial sums for speed.
  */
 #include "ref/real.h"
 #include "ref/model_ops.h"
@@ -48,6 +49,57 @@ void REF(rmsnorm)(ptrdiff_t n, ptrdiff_t d, const real *x, ptrdiff_t ldx,
   }
 }
 
+#if defined(INFINI_REAL_F32)
+/* The float build's linear layer, (M3) with its sums grouped for speed
+ * (about 3x at -O2 on x86-64): LINEAR_ROWS rows of x against one row of W
+ * at a time, so W is streamed once per LINEAR_ROWS rows instead of once
+ * per row, and each dot product in LINEAR_LANES interleaved partial sums
+ * (lane k takes c = k mod LANES) that the compiler keeps in vector
+ * registers; strict IEEE semantics forbid it to split one sum itself.
+ * The oracle keeps the formula's order (below); float results differ from
+ * it by rounding only. */
+#define LINEAR_ROWS 4
+#define LINEAR_LANES 8
+
+/* y rows 0..nr-1 = xr[r] W^T; nr is LINEAR_ROWS or 1, a constant at each
+ * (inlined) call, so the row loop is unrolled. */
+static inline void linear_rows(int nr, ptrdiff_t d_in, ptrdiff_t d_out,
+                               const real *const *xr, const real *w, real *y,
+                               ptrdiff_t ldy) {
+  for (ptrdiff_t o = 0; o < d_out; o++) {
+    const real *w_o = w + o * d_in;
+    real acc[LINEAR_ROWS][LINEAR_LANES] = {{0}};
+    ptrdiff_t c = 0;
+    for (; c + LINEAR_LANES <= d_in; c += LINEAR_LANES)
+      for (int r = 0; r < nr; r++)
+        for (int k = 0; k < LINEAR_LANES; k++)
+          acc[r][k] += xr[r][c + k] * w_o[c + k];
+    for (int r = 0; r < nr; r++) {
+      real sum = 0;
+      for (int k = 0; k < LINEAR_LANES; k++)
+        sum += acc[r][k];
+      for (ptrdiff_t t = c; t < d_in; t++)
+        sum += xr[r][t] * w_o[t];
+      y[r * ldy + o] = sum;
+    }
+  }
+}
+
+void REF(linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out, const real *x,
+                 ptrdiff_t ldx, const real *w, real *y, ptrdiff_t ldy) {
+  ptrdiff_t i = 0;
+  for (; i + LINEAR_ROWS <= n; i += LINEAR_ROWS) {
+    const real *xr[LINEAR_ROWS];
+    for (int r = 0; r < LINEAR_ROWS; r++)
+      xr[r] = x + (i + r) * ldx;
+    linear_rows(LINEAR_ROWS, d_in, d_out, xr, w, y + i * ldy, ldy);
+  }
+  for (; i < n; i++) { /* the last n mod LINEAR_ROWS rows, one at a time */
+    const real *x_i = x + i * ldx;
+    linear_rows(1, d_in, d_out, &x_i, w, y + i * ldy, ldy);
+  }
+}
+#else
 void REF(linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out, const real *x,
                  ptrdiff_t ldx, const real *w, real *y, ptrdiff_t ldy) {
   for (ptrdiff_t i = 0; i < n; i++)
@@ -59,6 +111,7 @@ void REF(linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out, const real *x,
       y[i * ldy + o] = acc;
     }
 }
+#endif
 
 void REF(rope_table)(ptrdiff_t n_pos, ptrdiff_t d_head, float theta,
                      real *cos_t, real *sin_t) {
