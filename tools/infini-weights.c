@@ -232,10 +232,15 @@ static void print_config(const infini_model_config *c) {
   printf("rule         %s\nposition     %s\n",
          c->rule == INFINI_UPDATE_DELTA ? "delta" : "linear",
          c->position == INFINI_POSITION_ROPE ? "rope" : "none");
-  printf("rope_theta   %.9g\nnorm_eps     %.9g\nattn_eps     %.9g\n"
-         "attn_scale   %.9g\n",
-         (double)c->rope_theta, (double)c->norm_eps, (double)c->attn_eps,
-         (double)c->attn_scale);
+  const struct {
+    const char *name;
+    float value;
+  } floats[] = {{"rope_theta", c->rope_theta}, {"norm_eps", c->norm_eps},
+                {"attn_eps", c->attn_eps}, {"attn_scale", c->attn_scale}};
+  /* decimal to read, hex (as in the file's metadata) to compare exactly */
+  for (int i = 0; i < 4; i++)
+    printf("%-12s %.9g (%a)\n", floats[i].name, (double)floats[i].value,
+           (double)floats[i].value);
 }
 
 static int info(const char *path) {
