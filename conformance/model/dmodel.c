@@ -501,13 +501,17 @@ static void ffn(dmodel *m, const dm_layer *w, double *x, dm_stream *s) {
   residual(m, x, s->tmp, D);
 }
 
+/* MUTANT update_first: the segment is folded into the memory before its
+ * tokens read it (whole-segment calls), instead of after its last token. */
+static bool folds_early(const dmodel *m, const chunk *ck) {
+  return MUT(update_first) && ck->first == 0 && ck->n == ck->seg_n;
+}
+
 static void layer(dmodel *m, dm_stream *s, ptrdiff_t l, const chunk *ck,
                   double *work) {
   const ptrdiff_t D = m->c.d_model, hq = m->c.n_heads * m->c.d_head;
   project(m, s, l, ck);
-  /* MUTANT update_first: the segment is folded into the memory before its
-   * tokens read it (whole-segment calls; the fold at the end is skipped). */
-  if (MUT(update_first) && ck->first == 0 && ck->n == ck->seg_n)
+  if (folds_early(m, ck))
     fold_segment(m, s, l, ck->n, work);
   for (ptrdiff_t i = 0; i < ck->n; i++) {
     double *x = s->x + i * D;
@@ -531,7 +535,7 @@ static void end_segment(dmodel *m, dm_stream *s, const chunk *ck, double *work) 
   const infini_model_config *c = &m->c;
   const size_t mem_n = (size_t)(c->n_layers * c->n_kv_heads * c->d_head);
   for (ptrdiff_t l = 0; l < c->n_layers; l++)
-    if (!(MUT(update_first) && ck->first == 0 && ck->n == ck->seg_n))
+    if (!folds_early(m, ck))
       fold_segment(m, s, l, ck->seg_n, work);
   /* MUTANT memory_reset: nothing carries over to the next segment. */
   if (MUT(memory_reset)) {

@@ -324,9 +324,11 @@ static json_t *tolerance_json(void) {
 
 static json_t *manifest_json(const mg_set *s) {
   const mg_preset *p = s->preset;
+  char generator[64];
+  snprintf(generator, sizeof generator, "%s %s", MG_GENERATOR, infini_version());
   json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:s}", "schema", MG_SCHEMA,
                         "schemaVersion", MG_SCHEMA_VERSION, "specVersion",
-                        INFINI_SPEC_VERSION, "generatorVersion", MG_GENERATOR,
+                        INFINI_SPEC_VERSION, "generatorVersion", generator,
                         "name", p->name);
   json_object_set_new(m, "config", config_json(&s->config));
   json_object_set_new(m, "weights",

@@ -1,6 +1,6 @@
 /*
  * conformance/model/golden.h - the full-model golden set (vectors/model/v1,
- * docs/vectors.md "Model golden set"): the presets, the token streams, the
+ * docs/tolerances.md section 11.1): the presets, the token streams, the
  * set on disk (manifest and .npy files), the tolerance of the model
  * (docs/tolerances.md, "Model-level tolerance") and the judge.
  */
@@ -14,7 +14,8 @@
 
 #define MG_SCHEMA "infini-model-vectors"
 #define MG_SCHEMA_VERSION 1
-#define MG_GENERATOR "infini-model-vectors " PACKAGE_VERSION
+/* generatorVersion: "infini-model-vectors " and infini_version(). */
+#define MG_GENERATOR "infini-model-vectors"
 
 /** A golden config: the model, its weight and token seeds, its length. */
 typedef struct mg_preset {

@@ -11,7 +11,8 @@
  *                [--csv FILE] [--png FILE] [--sites]
  *
  * --sites prints each rounding site's part of the tolerance as an
- * effective constant C (tol = u C ||expected||), largest over segments.
+ * effective constant C (tol = u C ||expected||): the largest over the
+ * segments and the means over the first and last quarter of the stream.
  */
 #include "config.h"
 
@@ -153,29 +154,41 @@ static void report_growth(const streams *s, const double *rel) {
   }
 }
 
-/* Each site's part of the tolerance as an effective constant: the largest
- * over segments of part / (u ||expected||), so tol ~ u * C * ||e||. */
-static void report_sites(const streams *s) {
+/* Site k's part of the tolerance at (seg, t) as an effective constant
+ * C = part / (u ||expected||); k = DM_SITE_COUNT: the whole tolerance. */
+static double site_constant(const streams *s, int k, ptrdiff_t seg, ptrdiff_t t) {
   const ptrdiff_t L = s->c.n_layers, cells = s->S * (L + 1);
+  const mg_view e = {NULL, t < L ? s->oh : s->ol, s->T}, none = {0};
+  const double part = k < DM_SITE_COUNT ? s->parts[k * cells + seg * (L + 1) + t]
+                                        : s->tol[seg * (L + 1) + t];
+  return part / (0x1p-24 * mg_seg_norm(&s->c, t, seg, e, none));
+}
+
+/* Per site and tensor: the largest C over the segments, and its mean over
+ * the first and the last quarter of the stream (does the part grow?). */
+static void report_sites(const streams *s) {
+  const ptrdiff_t L = s->c.n_layers, q = s->S / 4 > 0 ? s->S / 4 : 1;
   printf("%-10s", "site");
   for (ptrdiff_t t = 0; t <= L; t++) {
     char name[32];
     mg_tensor_name(&s->c, t, name, sizeof name);
-    printf(" %10s", name);
+    printf(" %24s", name);
   }
+  printf("\n%-10s", "");
+  for (ptrdiff_t t = 0; t <= L; t++)
+    printf(" %24s", "max (1st q., last q.)");
   printf("\n");
   for (int k = 0; k <= DM_SITE_COUNT; k++) {
     printf("%-10s", k < DM_SITE_COUNT ? dm_site_name((dm_site)k) : "total");
     for (ptrdiff_t t = 0; t <= L; t++) {
-      double c = 0.0;
+      double c = 0.0, first = 0.0, last = 0.0;
       for (ptrdiff_t seg = 0; seg < s->S; seg++) {
-        const mg_view e = {NULL, t < L ? s->oh : s->ol, s->T}, none = {0};
-        const double part = k < DM_SITE_COUNT ? s->parts[k * cells + seg * (L + 1) + t]
-                                              : s->tol[seg * (L + 1) + t];
-        const double r = part / (0x1p-24 * mg_seg_norm(&s->c, t, seg, e, none));
+        const double r = site_constant(s, k, seg, t);
         c = r > c ? r : c;
+        first += seg < q ? r / (double)q : 0.0;
+        last += seg >= s->S - q ? r / (double)q : 0.0;
       }
-      printf(" %10.1f", c);
+      printf("  %7.1f (%6.1f, %6.1f)", c, first, last);
     }
     printf("\n");
   }
@@ -192,7 +205,8 @@ static void plot(const streams *s, const char *csv, const char *png) {
   for (ptrdiff_t t = 0; t <= s->c.n_layers; t++) {
     char name[32];
     mg_tensor_name(&s->c, t, name, sizeof name);
-    fprintf(g, "%s'%s' using 1:(strcol(2) eq '%s' ? $4 : 1/0) with lines title '%s'",
+    /* Points: the filter leaves gaps that would break lines. */
+    fprintf(g, "%s'%s' using 1:(strcol(2) eq '%s' ? $4 : 1/0) with points pt 7 ps 0.5 title '%s'",
             t ? ", " : "", csv, name, name);
   }
   fprintf(g, "\n");

@@ -1,6 +1,6 @@
 /*
  * conformance/model/infini-model-vectors.c - writes the full-model golden
- * set (docs/vectors.md "Model golden set"): for each preset, random weights
+ * set (docs/tolerances.md, 11.1): for each preset, random weights
  * (infini_model_write_random, not stored: the manifest keeps their
  * SHA-256), the token stream, the double oracle's logits and hidden states
  * rounded to float32, and the tolerance (docs/tolerances.md, "Model-level
