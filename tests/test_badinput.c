@@ -14,6 +14,13 @@
  * library's composition of segment_step/layer_step equals the fused ref
  * entries bit for bit. A test plugin (tests/plugin_test.c) covers
  * infini_plugin_load. The registry is filled last, until INFINI_ERR_FULL.
+ *
+ * Then the hostile-input catalogue (issue 6): every float parameter against
+ * NaN, -NaN, +-Inf, -1, -FLT_MIN and FLT_MAX; each size of every entry
+ * point at PTRDIFF_MAX/2; operands 4 bytes off vector alignment on every
+ * backend (same bits as aligned); and the model API (include/infini_model.h):
+ * each bad config field, NULL everywhere, bad tokens, streams and
+ * checkpoints of other models, missing, empty, truncated, garbage files.
  */
 #include "config.h"
 
@@ -27,6 +34,7 @@
 #include <unistd.h>
 
 #include "infini.h"
+#include "infini_model.h"
 #include "ref/ref.h"
 #include "tests/tap.h"
 #include "tests/testutil.h"
@@ -1805,6 +1813,623 @@ static void test_full_registry(void) {
   unsetenv("INFINI_TEST_PLUGIN_MODE");
 }
 
+/* ----------------------------------------------------------------------- */
+/* Every float parameter against NaN, -NaN, +-Inf and out-of-range values   */
+/* ----------------------------------------------------------------------- */
+
+/* The values each float parameter is tried with, and which of them each
+ * kind of parameter accepts (include/infini.h): eps finite and >= 0, scale
+ * finite, beta anything but NaN. */
+enum { N_ODD = 7 };
+static const char *const odd_names[N_ODD] = {"NaN", "-NaN", "+Inf", "-Inf",
+                                             "-1", "-FLT_MIN", "FLT_MAX"};
+typedef enum { P_EPS, P_SCALE, P_BETA } param_kind;
+
+static float odd_value(int i) {
+  const float vals[N_ODD] = {NAN, -NAN, INFINITY, -INFINITY, -1.0f,
+                             -FLT_MIN, FLT_MAX};
+  return vals[i];
+}
+
+static bool odd_allowed(param_kind kind, int i) {
+  const bool finite = i >= 4, nonneg = i == 6;
+  return kind == P_EPS ? finite && nonneg : kind == P_SCALE ? finite : i >= 2;
+}
+
+/* One call of an entry point with one float parameter set to p. */
+typedef infini_status (*param_call)(float p);
+
+static infini_status c_retrieve_eps(float p) {
+  return infini_retrieve(ctx, &S, q, DK, m, DV, z, p, out, DV);
+}
+static infini_status c_delta_eps(float p) {
+  return infini_update_delta(ctx, &S, k, DK, v, DV, m, DV, z, p);
+}
+static infini_status c_mix_beta(float p) {
+  return infini_mix(ctx, N, DV, p, am, DV, ad, DV, out, DV);
+}
+static infini_status c_attention_scale(float p) {
+  return infini_local_attention(ctx, &S, q, DK, k, DK, v, DV, p, out, DV);
+}
+static infini_status c_step(infini_step_params sp) {
+  return infini_segment_step(ctx, &S, &sp, q, DK, k, DK, v, DV, m, DV, z, out,
+                             DV);
+}
+static const infini_step_params P0 = {INFINI_UPDATE_DELTA, 0.5f, 0.0f, 0.5f};
+static infini_status c_step_beta(float p) {
+  infini_step_params sp = P0;
+  sp.beta = p;
+  return c_step(sp);
+}
+static infini_status c_step_eps(float p) {
+  infini_step_params sp = P0;
+  sp.eps = p;
+  return c_step(sp);
+}
+static infini_status c_step_scale(float p) {
+  infini_step_params sp = P0;
+  sp.scale = p;
+  return c_step(sp);
+}
+static infini_status c_layer(infini_layer_config c) {
+  return infini_layer_step(ctx, &c, N, lq, LDQ, lk, LDK, lv, LDV, lbeta, state,
+                           lo, LDO);
+}
+static infini_status c_layer_eps(float p) {
+  infini_layer_config c = LC;
+  c.rule = INFINI_UPDATE_DELTA;
+  c.eps = p;
+  return c_layer(c);
+}
+static infini_status c_layer_scale(float p) {
+  infini_layer_config c = LC;
+  c.scale = p;
+  return c_layer(c);
+}
+/* Each entry of the layer's beta array in turn (the last one here). */
+static infini_status c_layer_beta(float p) {
+  const float keep = lbeta[H - 1];
+  lbeta[H - 1] = p;
+  snap_take(); /* the changed beta is an input, not an output */
+  const infini_status st = c_layer(LC);
+  lbeta[H - 1] = keep;
+  arena_snap[OFF_LB + H - 1] = keep;
+  return st;
+}
+
+static void test_nonfinite_params(void) {
+  static const struct {
+    const char *name;
+    param_call call;
+    param_kind kind;
+  } params[] = {
+      {"infini_retrieve eps", c_retrieve_eps, P_EPS},
+      {"infini_update_delta eps", c_delta_eps, P_EPS},
+      {"infini_mix beta", c_mix_beta, P_BETA},
+      {"infini_local_attention scale", c_attention_scale, P_SCALE},
+      {"infini_segment_step params.beta", c_step_beta, P_BETA},
+      {"infini_segment_step params.eps", c_step_eps, P_EPS},
+      {"infini_segment_step params.scale", c_step_scale, P_SCALE},
+      {"infini_layer_step config.eps", c_layer_eps, P_EPS},
+      {"infini_layer_step config.scale", c_layer_scale, P_SCALE},
+      {"infini_layer_step beta[H-1]", c_layer_beta, P_BETA},
+  };
+  for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+    for (int o = 0; o < N_ODD; o++) {
+      const infini_status want =
+          odd_allowed(params[i].kind, o) ? INFINI_OK : INFINI_ERR_PARAM;
+      EXPECT(want, params[i].call(odd_value(o)), "%s = %s", params[i].name,
+             odd_names[o]);
+    }
+  fill_fixture(); /* FLT_MAX parameters may have left Inf in m, z, state */
+  infini_state_reset(state);
+}
+
+/* ----------------------------------------------------------------------- */
+/* Huge sizes on every entry point                                          */
+/* ----------------------------------------------------------------------- */
+
+/* Each per-head size in turn set to PTRDIFF_MAX / 2 (its strides grown to
+ * match, so only the byte count is wrong): OVERFLOW before any access. */
+static void test_huge_shapes(void) {
+  const ptrdiff_t big = PTRDIFF_MAX / 2;
+  for (int which = 0; which < 3; which++) {
+    infini_head_shape s = S;
+    const char *what = which == 0 ? "n" : which == 1 ? "d_key" : "d_value";
+    if (which == 0)
+      s.n = big;
+    else if (which == 1)
+      s.d_key = big;
+    else
+      s.d_value = big;
+    const ptrdiff_t ldk = s.d_key, ldv = s.d_value;
+    const infini_step_params sp = P0;
+    EXPECT(INFINI_ERR_OVERFLOW,
+           infini_retrieve(ctx, &s, q, ldk, m, ldv, z, 0.0f, out, ldv),
+           "infini_retrieve: %s = PTRDIFF_MAX/2", what);
+    EXPECT(INFINI_ERR_OVERFLOW,
+           infini_update_linear(ctx, &s, k, ldk, v, ldv, m, ldv, z),
+           "infini_update_linear: %s = PTRDIFF_MAX/2", what);
+    EXPECT(INFINI_ERR_OVERFLOW,
+           infini_update_delta(ctx, &s, k, ldk, v, ldv, m, ldv, z, 0.0f),
+           "infini_update_delta: %s = PTRDIFF_MAX/2", what);
+    EXPECT(INFINI_ERR_OVERFLOW,
+           infini_local_attention(ctx, &s, q, ldk, k, ldk, v, ldv, 0.5f, out,
+                                  ldv),
+           "infini_local_attention: %s = PTRDIFF_MAX/2", what);
+    EXPECT(INFINI_ERR_OVERFLOW,
+           infini_segment_step(ctx, &s, &sp, q, ldk, k, ldk, v, ldv, m, ldv, z,
+                               out, ldv),
+           "infini_segment_step: %s = PTRDIFF_MAX/2", what);
+  }
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_mix(ctx, 2, PTRDIFF_MAX / 2, 0.5f, am, PTRDIFF_MAX / 2, ad,
+                    PTRDIFF_MAX / 2, out, PTRDIFF_MAX / 2),
+         "infini_mix: cols = PTRDIFF_MAX/2 on 2 rows");
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_feature_map(ctx, 2, PTRDIFF_MAX / 2, x, PTRDIFF_MAX / 2, y,
+                            PTRDIFF_MAX / 2),
+         "infini_feature_map: cols = PTRDIFF_MAX/2 on 2 rows");
+  /* The layer: n, then the heads (H*d_key overflows). */
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_layer_step(ctx, &LC, PTRDIFF_MAX / 2, lq, LDQ, lk, LDK, lv,
+                           LDV, lbeta, state, lo, LDO),
+         "infini_layer_step: n = PTRDIFF_MAX/2");
+  infini_layer_config c = LC;
+  c.n_heads = (PTRDIFF_MAX / 4) & ~(ptrdiff_t)1; /* still divisible by H_kv */
+  EXPECT(INFINI_ERR_OVERFLOW,
+         infini_layer_step(ctx, &c, N, lq, HUGE_LD, lk, LDK, lv, LDV, lbeta,
+                           state, lo, HUGE_LD),
+         "infini_layer_step: n_heads = PTRDIFF_MAX/4 (strides to match)");
+}
+
+/* ----------------------------------------------------------------------- */
+/* Buffers that are float-aligned but not vector-aligned                     */
+/* ----------------------------------------------------------------------- */
+
+/* The API documents no alignment beyond float's own (only the backend
+ * workspace is 64-byte aligned), so every backend must give the same bits
+ * for operands at an odd float offset (4 bytes past a 64-byte boundary) as
+ * for aligned ones. (An odd *byte* offset is not a valid float pointer in
+ * C: no caller can pass one without undefined behaviour.) */
+static void test_misaligned(void) {
+  enum { LEN = 2 * 64 * 16 };
+  static _Alignas(64) float a_in[LEN], a_out[LEN], u_in[LEN + 1], u_out[LEN + 1];
+  tu_rng r = tu_rng_seed(0xA119);
+  tu_fill(&r, 1, LEN, a_in, LEN, -1, 1);
+  memcpy(u_in + 1, a_in, sizeof a_in);
+  const ptrdiff_t rows = 16, cols = 37; /* not a multiple of any vector width */
+  for (size_t b = 0; b < infini_backend_count(); b++) {
+    const infini_backend *be = infini_backend_at(b);
+    infini_context *c = NULL;
+    if (be->availability() == INFINI_UNAVAILABLE ||
+        strncmp(be->name, "tb_", 3) == 0 || /* the test backends, */
+        strncmp(be->name, "test", 4) == 0 || /* the test plugin */
+        infini_context_create(be, &c) != INFINI_OK)
+      continue;
+    memset(a_out, 0, sizeof a_out);
+    memset(u_out, 0, sizeof u_out);
+    const bool fm =
+        infini_feature_map(c, rows, cols, a_in, cols, a_out, cols) == INFINI_OK &&
+        infini_feature_map(c, rows, cols, u_in + 1, cols, u_out + 1, cols) ==
+            INFINI_OK &&
+        memcmp(a_out, u_out + 1, sizeof(float) * (size_t)(rows * cols)) == 0;
+    tap_ok(fm, "%s: feature_map on buffers 4 bytes off 64-byte alignment -> "
+               "the aligned result", be->name);
+    const infini_head_shape s = {rows, cols, cols};
+    const float *aq = a_in, *uq = u_in + 1;
+    const bool att =
+        infini_local_attention(c, &s, aq, cols, aq + 700, cols, aq + 1400,
+                               cols, 0.3f, a_out, cols) == INFINI_OK &&
+        infini_local_attention(c, &s, uq, cols, uq + 700, cols, uq + 1400,
+                               cols, 0.3f, u_out + 1, cols) == INFINI_OK &&
+        memcmp(a_out, u_out + 1, sizeof(float) * (size_t)(rows * cols)) == 0;
+    tap_ok(att, "%s: local_attention on buffers 4 bytes off 64-byte "
+                "alignment -> the aligned result", be->name);
+    infini_context_free(c);
+  }
+}
+
+/* ----------------------------------------------------------------------- */
+/* The model API (include/infini_model.h)                                    */
+/* ----------------------------------------------------------------------- */
+
+static char model_dir[64];
+
+/* A file of model_dir holding len bytes of data (NULL: none at all). */
+static const char *model_file(const char *name, const void *data, size_t len) {
+  static char path[8][128];
+  static int next;
+  char *p = path[next++ % 8];
+  snprintf(p, sizeof path[0], "%s/%s", model_dir, name);
+  if (data) {
+    FILE *f = fopen(p, "wb");
+    if (f) {
+      fwrite(data, 1, len, f);
+      fclose(f);
+    }
+  }
+  return p;
+}
+
+/* The whole content of a file (malloc'ed), or NULL. */
+static unsigned char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  unsigned char *b = NULL;
+  long n;
+  if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+      fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)n + 1)) &&
+      fread(b, 1, (size_t)n, f) == (size_t)n)
+    *len = (size_t)n;
+  else {
+    free(b);
+    b = NULL;
+  }
+  if (f)
+    fclose(f);
+  return b;
+}
+
+/* The tiny config of these tests: V = 7, D = 4, L = 2, H = 2, H_kv = 1,
+ * d_head = 2, F = 6, N = 3. */
+static infini_model_config tiny_config(void) {
+  infini_model_config c;
+  infini_model_config_init(&c, 7, 4, 2, 2, 1, 2, 6, 3);
+  return c;
+}
+
+static void test_model_config(void) {
+  const char *f = "infini_model_config_check";
+  infini_model_config c = tiny_config();
+  EXPECT(INFINI_OK, infini_model_config_check(&c), "%s: the tiny config", f);
+  EXPECT(INFINI_ERR_NULL, infini_model_config_check(NULL), "%s: NULL", f);
+  EXPECT(INFINI_ERR_NULL, infini_model_config_init(NULL, 7, 4, 2, 2, 1, 2, 6, 3),
+         "infini_model_config_init: NULL");
+  /* Each size field in turn: 0, -1, and PTRDIFF_MAX (every product then
+   * overflows). */
+  ptrdiff_t *const sizes[8] = {&c.vocab_size, &c.d_model, &c.n_layers,
+                               &c.n_heads, &c.n_kv_heads, &c.d_head, &c.d_ff,
+                               &c.segment_len};
+  static const char *const names[8] = {"vocab_size", "d_model", "n_layers",
+                                       "n_heads", "n_kv_heads", "d_head",
+                                       "d_ff", "segment_len"};
+  for (int i = 0; i < 8; i++) {
+    const ptrdiff_t bad[3] = {0, -1, PTRDIFF_MAX};
+    for (int b = 0; b < 3; b++) {
+      c = tiny_config();
+      *sizes[i] = bad[b];
+      const unsigned want = b < 2 ? ST(INFINI_ERR_SIZE)
+                                  : ST(INFINI_ERR_OVERFLOW) | ST(INFINI_ERR_SHAPE);
+      EXPECT_SET(want, infini_model_config_check(&c), "%s: %s = %td", f,
+                 names[i], bad[b]);
+    }
+  }
+  c = tiny_config();
+  c.n_kv_heads = 2;
+  c.n_heads = 3;
+  EXPECT(INFINI_ERR_SHAPE, infini_model_config_check(&c),
+         "%s: n_kv_heads 2 does not divide n_heads 3", f);
+  c = tiny_config();
+  c.d_head = 3;
+  EXPECT(INFINI_ERR_SHAPE, infini_model_config_check(&c),
+         "%s: odd d_head with RoPE", f);
+  c.position = INFINI_POSITION_NONE;
+  EXPECT(INFINI_OK, infini_model_config_check(&c),
+         "%s: odd d_head without RoPE", f);
+  c = tiny_config();
+  c.rule = (infini_update_rule)7;
+  EXPECT(INFINI_ERR_PARAM, infini_model_config_check(&c), "%s: rule 7", f);
+  c = tiny_config();
+  c.position = (infini_position)-1;
+  EXPECT(INFINI_ERR_PARAM, infini_model_config_check(&c), "%s: position -1", f);
+  /* Each float field against the odd values: rope_theta finite and > 1,
+   * norm_eps finite and > 0, attn_eps as eps, attn_scale as scale. */
+  for (int o = 0; o < N_ODD; o++) {
+    const float val = odd_value(o);
+    c = tiny_config();
+    c.rope_theta = val;
+    EXPECT(o == 6 ? INFINI_OK : INFINI_ERR_PARAM, infini_model_config_check(&c),
+           "%s: rope_theta = %s", f, odd_names[o]);
+    c = tiny_config();
+    c.norm_eps = val;
+    EXPECT(o == 6 ? INFINI_OK : INFINI_ERR_PARAM, infini_model_config_check(&c),
+           "%s: norm_eps = %s", f, odd_names[o]);
+    c = tiny_config();
+    c.attn_eps = val;
+    EXPECT(odd_allowed(P_EPS, o) ? INFINI_OK : INFINI_ERR_PARAM,
+           infini_model_config_check(&c), "%s: attn_eps = %s", f, odd_names[o]);
+    c = tiny_config();
+    c.attn_scale = val;
+    EXPECT(odd_allowed(P_SCALE, o) ? INFINI_OK : INFINI_ERR_PARAM,
+           infini_model_config_check(&c), "%s: attn_scale = %s", f,
+           odd_names[o]);
+  }
+  c = tiny_config();
+  c.rope_theta = 1.0f;
+  EXPECT(INFINI_ERR_PARAM, infini_model_config_check(&c), "%s: rope_theta = 1",
+         f);
+  c.position = INFINI_POSITION_NONE;
+  EXPECT(INFINI_OK, infini_model_config_check(&c),
+         "%s: rope_theta = 1 without RoPE (unused)", f);
+  c = tiny_config();
+  c.norm_eps = 0.0f;
+  EXPECT(INFINI_ERR_PARAM, infini_model_config_check(&c), "%s: norm_eps = 0", f);
+  size_t mb = 777, sb = 777;
+  c = tiny_config();
+  c.d_model = PTRDIFF_MAX;
+  EXPECT_SET(ST(INFINI_ERR_OVERFLOW), infini_model_state_bytes(&c, &mb, &sb),
+             "infini_model_state_bytes: d_model = PTRDIFF_MAX");
+  tap_ok(mb == 777 && sb == 777, "infini_model_state_bytes: outputs untouched "
+                                 "on error");
+  c = tiny_config();
+  EXPECT(INFINI_ERR_NULL, infini_model_state_bytes(NULL, &mb, &sb),
+         "infini_model_state_bytes: NULL config");
+  EXPECT(INFINI_ERR_NULL, infini_model_state_bytes(&c, NULL, &sb),
+         "infini_model_state_bytes: NULL memory_bytes");
+}
+
+/* infini_model_load and infini_model_checkpoint_load on hostile files. */
+static void test_model_files(infini_model *mdl, const char *weights) {
+  char err[256];
+  infini_model *const keep = SENTINEL_PTR(infini_model);
+  infini_model *loaded = keep;
+  size_t len = 0;
+  unsigned char *good = slurp(weights, &len);
+  if (!tap_ok(good != NULL, "read back the tiny model's weights"))
+    return;
+  const struct {
+    const char *what, *name;
+    const void *data;
+    size_t len;
+    infini_status want;
+  } files[] = {
+      {"a missing file", "missing", NULL, 0, INFINI_ERR_IO},
+      {"a directory", ".", NULL, 0, INFINI_ERR_IO},
+      {"an empty file", "empty", "", 0, INFINI_ERR_FORMAT},
+      {"a truncated file", "cut", good, len / 2, INFINI_ERR_FORMAT},
+      {"the first 7 bytes", "seven", good, 7, INFINI_ERR_FORMAT},
+      {"garbage", "garbage", "this is not a safetensors file at all", 37,
+       INFINI_ERR_FORMAT},
+  };
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    const char *p = model_file(files[i].name, files[i].data, files[i].len);
+    err[0] = 0;
+    loaded = keep;
+    const infini_status st = infini_model_load(p, NULL, &loaded, err, sizeof err);
+    tap_ok(st == files[i].want && loaded == keep && err[0] && !strchr(err, '\n'),
+           "infini_model_load: %s -> %s, out untouched, one line: %s",
+           files[i].what, tu_status_name(files[i].want), err);
+  }
+  tap_ok(infini_model_load(NULL, NULL, &loaded, err, sizeof err) == INFINI_ERR_NULL &&
+             infini_model_load(weights, NULL, NULL, err, sizeof err) ==
+                 INFINI_ERR_NULL,
+         "infini_model_load: NULL path or out -> INFINI_ERR_NULL");
+  free(good);
+
+  /* Checkpoints: the same hostile files, and one of another model. */
+  infini_model_state *s = NULL;
+  uint64_t pos = 0;
+  const int32_t toks[4] = {1, 2, 3, 4};
+  if (!tap_ok(infini_model_state_create(mdl, &s) == INFINI_OK &&
+                  infini_model_forward(mdl, s, toks, 4, NULL, NULL) ==
+                      INFINI_OK,
+              "a stream of 4 tokens"))
+    return;
+  const char *ck = model_file("good.ckpt", NULL, 0);
+  tap_ok(infini_model_checkpoint_save(mdl, s, ck, err, sizeof err) == INFINI_OK,
+         "infini_model_checkpoint_save -> INFINI_OK");
+  good = slurp(ck, &len);
+  const struct {
+    const char *what, *name;
+    const void *data;
+    size_t len;
+    unsigned want;
+  } cks[] = {
+      {"a missing file", "missing.ckpt", NULL, 0, ST(INFINI_ERR_IO)},
+      {"a directory", ".", NULL, 0, ST(INFINI_ERR_IO) | ST(INFINI_ERR_FORMAT)},
+      {"an empty file", "empty.ckpt", "", 0, ST(INFINI_ERR_FORMAT)},
+      {"a truncated file", "cut.ckpt", good, len - 1, ST(INFINI_ERR_FORMAT)},
+      {"garbage", "garbage.ckpt", "not a checkpoint, just text", 27,
+       ST(INFINI_ERR_FORMAT)},
+      {"the magic then garbage", "magic.ckpt", "INFINICK and nothing else", 25,
+       ST(INFINI_ERR_FORMAT) | ST(INFINI_ERR_VERSION)},
+  };
+  for (size_t i = 0; good && i < sizeof cks / sizeof cks[0]; i++) {
+    const char *p = model_file(cks[i].name, cks[i].data, cks[i].len);
+    err[0] = 0;
+    const infini_status st =
+        infini_model_checkpoint_load(mdl, s, p, err, sizeof err);
+    pos = 0;
+    infini_model_state_position(s, &pos);
+    tap_ok((cks[i].want & ST(st)) && pos == 4 && err[0] && !strchr(err, '\n'),
+           "infini_model_checkpoint_load: %s -> %s, stream unchanged: %s",
+           cks[i].what, tu_status_name(st), err);
+  }
+  if (good) { /* one flipped byte in the middle: the checksum catches it */
+    good[len / 2] ^= 0x40;
+    const char *p = model_file("flipped.ckpt", good, len);
+    tap_ok(infini_model_checkpoint_load(mdl, s, p, err, sizeof err) ==
+                   INFINI_ERR_FORMAT &&
+               infini_model_state_position(s, &pos) == INFINI_OK && pos == 4,
+           "infini_model_checkpoint_load: one flipped bit -> "
+           "INFINI_ERR_FORMAT, stream unchanged");
+  }
+  free(good);
+  tap_ok(infini_model_checkpoint_load(NULL, s, ck, err, sizeof err) ==
+                 INFINI_ERR_NULL &&
+             infini_model_checkpoint_load(mdl, NULL, ck, err, sizeof err) ==
+                 INFINI_ERR_NULL &&
+             infini_model_checkpoint_load(mdl, s, NULL, err, sizeof err) ==
+                 INFINI_ERR_NULL &&
+             infini_model_checkpoint_save(NULL, s, ck, err, sizeof err) ==
+                 INFINI_ERR_NULL &&
+             infini_model_checkpoint_save(mdl, NULL, ck, err, sizeof err) ==
+                 INFINI_ERR_NULL &&
+             infini_model_checkpoint_save(mdl, s, NULL, err, sizeof err) ==
+                 INFINI_ERR_NULL,
+         "infini_model_checkpoint_load / _save: NULL model, state or path -> "
+         "INFINI_ERR_NULL");
+  /* A save that cannot be written leaves nothing, and keeps the old file. */
+  const char *bad = model_file("no-such-dir/x.ckpt", NULL, 0);
+  tap_ok(infini_model_checkpoint_save(mdl, s, bad, err, sizeof err) ==
+             INFINI_ERR_IO,
+         "infini_model_checkpoint_save into a missing directory -> "
+         "INFINI_ERR_IO: %s", err);
+  infini_model_state_free(s);
+}
+
+/* Checkpoints and streams of another model are refused. */
+static void test_model_mismatch(infini_model *mdl) {
+  char err[256] = "";
+  infini_model_config c = tiny_config();
+  c.segment_len = 4; /* another config */
+  const char *w2 = model_file("other.safetensors", NULL, 0);
+  const char *w3 = model_file("reseeded.safetensors", NULL, 0);
+  infini_model *m2 = NULL, *m3 = NULL;
+  const infini_model_config c1 = tiny_config();
+  if (!tap_ok(infini_model_write_random(&c, 1, w2, err, sizeof err) ==
+                      INFINI_OK &&
+                  infini_model_write_random(&c1, 2, w3, err, sizeof err) ==
+                      INFINI_OK &&
+                  infini_model_load(w2, NULL, &m2, err, sizeof err) ==
+                      INFINI_OK &&
+                  infini_model_load(w3, NULL, &m3, err, sizeof err) ==
+                      INFINI_OK,
+              "two other models: another config, other weights (%s)", err))
+    return;
+  infini_model_state *s1 = NULL, *s2 = NULL, *s3 = NULL;
+  const int32_t t[2] = {1, 2};
+  float logits[2 * 7];
+  infini_model_state_create(mdl, &s1);
+  infini_model_state_create(m2, &s2);
+  infini_model_state_create(m3, &s3);
+  infini_model_forward(m2, s2, t, 2, NULL, NULL);
+  infini_model_forward(m3, s3, t, 2, NULL, NULL);
+  uint64_t pos = 9;
+  EXPECT(INFINI_ERR_SHAPE, infini_model_forward(mdl, s2, t, 2, NULL, NULL),
+         "infini_model_forward: a stream of another model");
+  EXPECT(INFINI_ERR_SHAPE, infini_model_step(mdl, s2, 1, NULL),
+         "infini_model_step: a stream of another model");
+  infini_model_state_position(s2, &pos);
+  tap_ok(pos == 2, "the other model's stream did not move");
+  const char *ck2 = model_file("other.ckpt", NULL, 0);
+  const char *ck3 = model_file("reseeded.ckpt", NULL, 0);
+  infini_model_checkpoint_save(m2, s2, ck2, err, sizeof err);
+  infini_model_checkpoint_save(m3, s3, ck3, err, sizeof err);
+  EXPECT(INFINI_ERR_MISMATCH, infini_model_checkpoint_load(mdl, s1, ck2, err, sizeof err),
+         "infini_model_checkpoint_load: a checkpoint of another config");
+  EXPECT(INFINI_ERR_MISMATCH, infini_model_checkpoint_load(mdl, s1, ck3, err, sizeof err),
+         "infini_model_checkpoint_load: a checkpoint of other weights");
+  EXPECT(INFINI_ERR_SHAPE, infini_model_checkpoint_load(mdl, s2, model_file("empty.ckpt", NULL, 0), err, sizeof err),
+         "infini_model_checkpoint_load: a stream of another model");
+  EXPECT(INFINI_ERR_SHAPE, infini_model_checkpoint_save(mdl, s2, ck2, err, sizeof err),
+         "infini_model_checkpoint_save: a stream of another model");
+  infini_model_state_position(s1, &pos);
+  tap_ok(pos == 0, "refused checkpoints left the stream at position 0");
+
+  /* Bad tokens: nothing consumed, no logits written. */
+  const int32_t bad_tokens[3][2] = {{1, -1}, {7, 1}, {1, INT32_MAX}};
+  for (int i = 0; i < 3; i++) {
+    for (int j = 0; j < 2 * 7; j++)
+      logits[j] = -42.0f;
+    const infini_status st =
+        infini_model_forward(mdl, s1, bad_tokens[i], 2, logits, NULL);
+    infini_model_state_position(s1, &pos);
+    bool untouched = true;
+    for (int j = 0; j < 2 * 7; j++)
+      untouched = untouched && logits[j] == -42.0f;
+    tap_ok(st == INFINI_ERR_PARAM && pos == 0 && untouched,
+           "infini_model_forward: tokens {%d, %d} (V = 7) -> "
+           "INFINI_ERR_PARAM, nothing consumed or written",
+           (int)bad_tokens[i][0], (int)bad_tokens[i][1]);
+  }
+  EXPECT(INFINI_ERR_PARAM, infini_model_step(mdl, s1, 7, NULL),
+         "infini_model_step: token V");
+  EXPECT(INFINI_ERR_PARAM, infini_model_step(mdl, s1, -1, logits),
+         "infini_model_step: token -1");
+  EXPECT(INFINI_ERR_NULL, infini_model_forward(NULL, s1, t, 2, NULL, NULL),
+         "infini_model_forward: NULL model");
+  EXPECT(INFINI_ERR_NULL, infini_model_forward(mdl, NULL, t, 2, NULL, NULL),
+         "infini_model_forward: NULL state");
+  EXPECT(INFINI_ERR_NULL, infini_model_forward(mdl, s1, NULL, 2, NULL, NULL),
+         "infini_model_forward: NULL tokens");
+  EXPECT(INFINI_ERR_SIZE, infini_model_forward(mdl, s1, t, 0, NULL, NULL),
+         "infini_model_forward: n = 0");
+  EXPECT(INFINI_ERR_SIZE, infini_model_forward(mdl, s1, t, -1, NULL, NULL),
+         "infini_model_forward: n = -1");
+  EXPECT_SET(ST(INFINI_ERR_OVERFLOW), 
+             infini_model_forward(mdl, s1, t, PTRDIFF_MAX / 2, logits, NULL),
+             "infini_model_forward: n = PTRDIFF_MAX/2 with logits");
+  EXPECT(INFINI_ERR_ALIAS,
+         infini_model_forward(mdl, s1, t, 2, (float *)(void *)t, NULL),
+         "infini_model_forward: logits over the tokens");
+  EXPECT(INFINI_ERR_NULL, infini_model_state_create(NULL, &s3),
+         "infini_model_state_create: NULL model");
+  EXPECT(INFINI_ERR_NULL, infini_model_state_create(mdl, NULL),
+         "infini_model_state_create: NULL out");
+  EXPECT(INFINI_ERR_NULL, infini_model_state_reset(NULL),
+         "infini_model_state_reset: NULL");
+  EXPECT(INFINI_ERR_NULL, infini_model_state_position(NULL, &pos),
+         "infini_model_state_position: NULL state");
+  EXPECT(INFINI_ERR_NULL, infini_model_state_position(s1, NULL),
+         "infini_model_state_position: NULL out");
+  infini_model_state_free(NULL);
+  infini_model_free(NULL);
+  tap_ok(infini_model_get_config(NULL) == NULL &&
+             infini_model_backend(NULL) == NULL,
+         "infini_model_free(NULL), state_free(NULL) are no-ops; "
+         "get_config(NULL), backend(NULL) = NULL");
+  infini_model_state_free(s1);
+  infini_model_state_free(s2);
+  infini_model_state_free(s3);
+  infini_model_free(m2);
+  infini_model_free(m3);
+}
+
+static void test_model(void) {
+  snprintf(model_dir, sizeof model_dir, "%s", "/tmp/test_badinput-XXXXXX");
+  if (!mkdtemp(model_dir)) {
+    tap_ok(false, "create a temporary directory");
+    return;
+  }
+  test_model_config();
+  char err[256] = "";
+  infini_model_config c = tiny_config();
+  const char *w = model_file("tiny.safetensors", NULL, 0);
+  infini_model *mdl = NULL;
+  /* write_random with a bad config or path: an error, nothing written, an
+   * existing file kept. */
+  const char *kept = model_file("kept.safetensors", "precious", 8);
+  c.d_model = 0;
+  EXPECT(INFINI_ERR_SIZE, infini_model_write_random(&c, 1, kept, err, sizeof err),
+         "infini_model_write_random: d_model 0");
+  size_t len = 0;
+  unsigned char *b = slurp(kept, &len);
+  tap_ok(b && len == 8 && memcmp(b, "precious", 8) == 0,
+         "infini_model_write_random: an existing file survives a failed call");
+  free(b);
+  c = tiny_config();
+  EXPECT(INFINI_ERR_NULL, infini_model_write_random(NULL, 1, w, err, sizeof err),
+         "infini_model_write_random: NULL config");
+  EXPECT(INFINI_ERR_NULL, infini_model_write_random(&c, 1, NULL, err, sizeof err),
+         "infini_model_write_random: NULL path");
+  EXPECT(INFINI_ERR_IO,
+         infini_model_write_random(&c, 1, model_file("none/x", NULL, 0), err,
+                                   sizeof err),
+         "infini_model_write_random: a missing directory");
+  if (tap_ok(infini_model_write_random(&c, 1, w, err, sizeof err) == INFINI_OK &&
+                 infini_model_load(w, NULL, &mdl, err, sizeof err) == INFINI_OK,
+             "the tiny model: written and loaded (%s)", err)) {
+    test_model_files(mdl, w);
+    test_model_mismatch(mdl);
+    infini_model_free(mdl);
+  }
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", model_dir);
+  if (system(cmd) != 0)
+    tap_diag("could not remove %s", model_dir);
+}
+
 int main(void) {
   unsetenv("INFINI_BACKEND");
   test_strerror();
@@ -1838,6 +2463,10 @@ int main(void) {
   test_composition();
   test_plugins();
   test_full_registry();
+  test_nonfinite_params();
+  test_huge_shapes();
+  test_misaligned();
+  test_model();
 
   infini_state_free(state);
   infini_context_free(ctx);

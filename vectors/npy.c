@@ -170,11 +170,21 @@ static bool parse_shape(cursor *c, npy_array *a, char *err, size_t errlen) {
   }
 }
 
+/* A string from the file, made fit for a one-line message: bytes outside
+ * printable ASCII (a newline in a key, say) become '?'. */
+static const char *printable(const char *s, char buf[32]) {
+  size_t i = 0;
+  for (; s[i] && i < 31; i++)
+    buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+  buf[i] = 0;
+  return buf;
+}
+
 static bool parse_header(const char *h, size_t hlen, npy_array *a, char *err,
                          size_t errlen) {
   cursor c = {h, h + hlen};
   bool have_descr = false, have_fortran = false, have_shape = false;
-  char key[32], descr[32];
+  char key[32], descr[32], shown[32];
   if (!take(&c, '{'))
     return fail(err, errlen, "npy: header is not a dict");
   for (;;) {
@@ -202,7 +212,7 @@ static bool parse_header(const char *h, size_t hlen, npy_array *a, char *err,
       have_shape = true;
     } else {
       return fail(err, errlen, "npy: unexpected or repeated header key '%s'",
-                  key);
+                  printable(key, shown));
     }
     if (take(&c, ','))
       continue;
@@ -222,10 +232,10 @@ static bool parse_header(const char *h, size_t hlen, npy_array *a, char *err,
     a->dtype = NPY_F8;
   else if (descr[0] == '>')
     return fail(err, errlen, "npy: big-endian descr '%s' is not supported",
-                descr);
+                printable(descr, shown));
   else
     return fail(err, errlen, "npy: unsupported descr '%s' (want '<f4' or '<f8')",
-                descr);
+                printable(descr, shown));
   return true;
 }
 

@@ -256,6 +256,11 @@ static bool lfail(const where *w, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* Strings quoted from the manifest may hold any character JSON can
+   * escape; the message must stay one line. */
+  for (char *c = msg; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f)
+      *c = '?';
   if (w->group >= 0 && w->test >= 0)
     snprintf(pos, sizeof pos, ": testGroups[%d].tests[%d]", w->group, w->test);
   else if (w->group >= 0)
