@@ -197,9 +197,11 @@ static void test_backend(const infini_model_config *c, const infini_backend *be,
   infini_model *m = make_model(c, be, 42);
   infini_model_state *s = NULL;
   outputs whole = outputs_new(c, n), single = outputs_new(c, n),
-          random = outputs_new(c, n);
+          random = outputs_new(c, n), segments = outputs_new(c, n);
   const bool ok = m && infini_model_state_create(m, &s) == INFINI_OK &&
                   run(m, s, tokens, &whole, n, 0) == INFINI_OK &&
+                  infini_model_state_reset(s) == INFINI_OK &&
+                  run(m, s, tokens, &segments, c->segment_len, 0) == INFINI_OK &&
                   infini_model_state_reset(s) == INFINI_OK &&
                   run(m, s, tokens, &single, 1, 0) == INFINI_OK &&
                   infini_model_state_reset(s) == INFINI_OK &&
@@ -213,6 +215,9 @@ static void test_backend(const infini_model_config *c, const infini_backend *be,
                            ORACLE_RTOL),
          "%s: %s: float logits and hidden states near the f64 oracle",
          be->name, name);
+  /* One call of the whole stream is cut into the same segments. */
+  tap_ok(ok && memcmp(segments.logits, whole.logits, (size_t)whole.n_logits * sizeof(float)) == 0,
+         "%s: %s: one call per segment == one call, bit for bit", be->name, name);
   tap_ok(ok && close_ff("logits", whole.n_logits, single.logits, whole.logits, CHUNK_RTOL) &&
              close_ff("hidden", whole.n_hidden, single.hidden, whole.hidden, CHUNK_RTOL),
          "%s: %s: token by token == one call", be->name, name);
@@ -222,6 +227,7 @@ static void test_backend(const infini_model_config *c, const infini_backend *be,
   outputs_free(&whole);
   outputs_free(&single);
   outputs_free(&random);
+  outputs_free(&segments);
   infini_model_state_free(s);
   infini_model_free(m);
 }
