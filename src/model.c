@@ -75,6 +75,17 @@ static float *alloc_zeroed(size_t bytes) {
   return p;
 }
 
+/* Allocate a counted arena's floats, zeroed, and rewind it onto them for
+ * the carving pass. */
+static infini_status arena_alloc(arena *a, size_t *bytes) {
+  TRY(arena_bytes(a, bytes));
+  float *p = alloc_zeroed(*bytes);
+  if (!p)
+    return INFINI_ERR_NOMEM;
+  *a = (arena){p, 0, INFINI_OK};
+  return INFINI_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The tensor list (docs/model.md, "Tensors"). */
 
@@ -319,8 +330,7 @@ infini_status model_alloc(const infini_model_config *c,
   TRY(pick_backend(&backend));
   arena a = {NULL, 0, INFINI_OK};
   size_t bytes;
-  carve_weights(c, &a, NULL);
-  TRY(arena_bytes(&a, &bytes));
+  carve_weights(c, &a, NULL); /* sizes fit: the config check carved them */
 
   infini_model *m = calloc(1, sizeof *m);
   if (!m)
@@ -328,12 +338,11 @@ infini_status model_alloc(const infini_model_config *c,
   m->config = *c;
   m->backend = backend;
   m->layers = calloc_array(c->n_layers, sizeof *m->layers);
-  m->storage = alloc_zeroed(bytes);
-  if (!m->layers || !m->storage) {
+  if (!m->layers || arena_alloc(&a, &bytes) != INFINI_OK) {
     infini_model_free(m);
     return INFINI_ERR_NOMEM;
   }
-  a = (arena){m->storage, 0, INFINI_OK};
+  m->storage = a.base;
   carve_weights(c, &a, m);
   *out = m;
   return INFINI_OK;
@@ -403,20 +412,14 @@ static infini_status state_buffers(infini_model_state *s) {
   size_t seg_bytes;
   arena a = {NULL, 0, INFINI_OK};
   carve_segment(c, &a, NULL);
-  TRY(arena_bytes(&a, &seg_bytes));
-  float *seg = alloc_zeroed(seg_bytes);
-  if (!seg)
-    return INFINI_ERR_NOMEM;
-  a = (arena){seg, 0, INFINI_OK};
-  carve_segment(c, &a, s);
+  TRY(arena_alloc(&a, &seg_bytes));
+  carve_segment(c, &a, s); /* seg_k is the allocation's start */
 
   model_scratch sc;
   a = (arena){NULL, 0, INFINI_OK};
   carve_scratch(c, &a, &sc);
-  TRY(arena_bytes(&a, &s->scratch_bytes));
-  if (!(s->scratch = alloc_zeroed(s->scratch_bytes)))
-    return INFINI_ERR_NOMEM;
-  a = (arena){s->scratch, 0, INFINI_OK};
+  TRY(arena_alloc(&a, &s->scratch_bytes));
+  s->scratch = a.base;
   carve_scratch(c, &a, &sc);
   if (c->position == INFINI_POSITION_ROPE) /* (M5) angles p theta^(-2i/dh) */
     infini_ref_rope_table_f32(c->segment_len, c->d_head, c->rope_theta,
