@@ -17,6 +17,7 @@
 #include "infini_model.h"
 #include "ref/model_oracle.h"
 #include "ref/model_ops.h"
+#include "ref/ref.h"
 #include "src/model.h"
 #include "tests/tap.h"
 #include "tests/testutil.h"
@@ -76,6 +77,51 @@ static void make_tokens(int32_t *t, ptrdiff_t n, ptrdiff_t vocab, uint64_t seed)
   vs_rng r = {seed};
   for (ptrdiff_t i = 0; i < n; i++)
     t[i] = (int32_t)(vs_next(&r) % (uint64_t)vocab);
+}
+
+/* ---- backends a third party would register ------------------------------ */
+
+static infini_availability native(void) { return INFINI_NATIVE; }
+
+/* Only the required kernels (the float reference's), no segment or layer
+ * step: the library composes those, as for a minimal plugin. */
+static const infini_backend minimal_backend = {
+    .abi_version = INFINI_ABI_VERSION, .struct_size = sizeof(infini_backend),
+    .name = "model-minimal", .description = "required kernels only (test_model)",
+    .availability = native, .workspace_bytes = infini_ref_work_bytes_f32,
+    .feature_map = infini_ref_feature_map_f32,
+    .retrieve = infini_ref_retrieve_f32,
+    .update_linear = infini_ref_update_linear_f32,
+    .update_delta = infini_ref_update_delta_f32, .mix = infini_ref_mix_f32,
+    .local_attention = infini_ref_local_attention_f32};
+
+static infini_status failing_retrieve(const infini_head_shape *shape,
+                                      const float *q, ptrdiff_t ldq,
+                                      const float *m, ptrdiff_t ldm,
+                                      const float *z, float eps, float *a,
+                                      ptrdiff_t lda) {
+  (void)shape, (void)q, (void)ldq, (void)m, (void)ldm, (void)z, (void)eps;
+  (void)a, (void)lda;
+  return INFINI_ERR_BACKEND;
+}
+
+/* A kernel that fails: the model reports it, it does not crash. */
+static void test_failing_backend(void) {
+  static infini_backend failing;
+  failing = minimal_backend;
+  failing.name = "model-failing";
+  failing.retrieve = failing_retrieve;
+  const infini_model_config c = tiny_config(INFINI_UPDATE_LINEAR, INFINI_POSITION_ROPE, 4);
+  infini_model *m = make_model(&c, &failing, 1);
+  infini_model_state *s = NULL;
+  float logits[61];
+  const infini_status st =
+      m && infini_model_state_create(m, &s) == INFINI_OK
+          ? infini_model_step(m, s, 1, logits) : INFINI_ERR_NOMEM;
+  tap_ok(st == INFINI_ERR_BACKEND, "a failing backend kernel -> INFINI_ERR_BACKEND (got %s)",
+         tu_status_name(st));
+  infini_model_state_free(s);
+  infini_model_free(m);
 }
 
 /* ---- runs --------------------------------------------------------------- */
@@ -459,6 +505,8 @@ static void test_trig_oracle(void) {
 }
 
 int main(void) {
+  tap_ok(infini_backend_register(&minimal_backend) == INFINI_OK,
+         "register a backend with only the required kernels");
   const infini_model_config configs[] = {
       tiny_config(INFINI_UPDATE_LINEAR, INFINI_POSITION_ROPE, 4),
       tiny_config(INFINI_UPDATE_DELTA, INFINI_POSITION_ROPE, 4),
@@ -474,5 +522,6 @@ int main(void) {
   test_bad_forward();
   test_table1();
   test_trig_oracle();
+  test_failing_backend();
   return tap_done();
 }
