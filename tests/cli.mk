@@ -5,3 +5,11 @@
 ## tools it runs are built by make all, which make check runs first).
 TESTS += tests/test-cli-errors.sh
 EXTRA_DIST += tests/test-cli-errors.sh
+
+## The model shared by threads (include/infini_model.h's promise): two
+## streams on one model plus context churn, bit-identical to one thread;
+## .ci/run also runs it under ThreadSanitizer (TAP).
+check_PROGRAMS += tests/test_threads
+tests_test_threads_SOURCES = tests/test_threads.c tests/tap.h
+tests_test_threads_LDADD = libinfini.la -lm
+TESTS += tests/test_threads
