@@ -31,6 +31,7 @@ enum {
   OFF_DIGEST = 12,
   OFF_CONFIG = 44,
   N_CONFIG_FIELDS = 14,
+  FIRST_FLOAT_FIELD = 10, /* rope_theta, norm_eps, attn_eps, attn_scale */
   OFF_TOKENS = OFF_CONFIG + 8 * N_CONFIG_FIELDS
 };
 _Static_assert(OFF_TOKENS + 8 == CHECKPOINT_HEADER_BYTES, "header layout");
@@ -294,6 +295,24 @@ static infini_status check_header(const unsigned char *b, size_t len,
   return INFINI_OK;
 }
 
+/* "its <field> is <file's>, the model's is <model's>": sizes and enums as
+ * integers, the float fields (index FIRST_FLOAT_FIELD on) as floats. */
+static void describe_mismatch(int i, uint64_t got, uint64_t want, char *err,
+                              size_t errlen) {
+  if (i < FIRST_FLOAT_FIELD) {
+    set_err(err, errlen, "checkpoint is from another model: its %s is %llu, "
+            "the model's is %llu", field_names[i], (unsigned long long)got,
+            (unsigned long long)want);
+    return;
+  }
+  float g, w;
+  const uint32_t gb = (uint32_t)got, wb = (uint32_t)want;
+  memcpy(&g, &gb, sizeof g);
+  memcpy(&w, &wb, sizeof w);
+  set_err(err, errlen, "checkpoint is from another model: its %s is %.9g, "
+          "the model's is %.9g", field_names[i], (double)g, (double)w);
+}
+
 /* Checksum, then config and weights against the model. */
 static infini_status check_identity(const infini_model *model,
                                     const unsigned char *b, size_t len,
@@ -310,9 +329,7 @@ static infini_status check_identity(const infini_model *model,
   for (int i = 0; i < N_CONFIG_FIELDS; i++) {
     const uint64_t got = get_u64(b + OFF_CONFIG + 8 * i);
     if (got != want[i]) {
-      set_err(err, errlen, "checkpoint is from another model: its %s is "
-              "%llu (raw), the model's is %llu", field_names[i],
-              (unsigned long long)got, (unsigned long long)want[i]);
+      describe_mismatch(i, got, want[i], err, errlen);
       return INFINI_ERR_MISMATCH;
     }
   }

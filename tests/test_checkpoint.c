@@ -14,8 +14,10 @@
  */
 #include "config.h"
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -384,6 +386,31 @@ static bool file_is(const char *path, const unsigned char *b, size_t len) {
   return same;
 }
 
+/* Overwrite good with a stream whose checkpoint is longer than the file
+ * size limit, so the write itself fails half-way, as on a full disk (the
+ * limit raises SIGXFSZ, ignored here, and write() then fails with EFBIG). */
+static bool failed_write_keeps(const infini_model *m, infini_model_state *s,
+                               const char *good, const unsigned char *b,
+                               size_t len, const char *dir) {
+  int32_t t[STREAM];
+  tokens_of(t, 15, (int32_t)m->config.vocab_size);
+  struct rlimit old, small;
+  if (!feed(m, s, t, 15, NULL) || getrlimit(RLIMIT_FSIZE, &old) != 0)
+    return false;
+  small = old;
+  small.rlim_cur = len / 2;
+  void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+  char err[256] = "";
+  infini_status st = INFINI_ERR_NULL;
+  if (setrlimit(RLIMIT_FSIZE, &small) == 0) {
+    st = infini_model_checkpoint_save(m, s, good, err, sizeof err);
+    setrlimit(RLIMIT_FSIZE, &old);
+  }
+  signal(SIGXFSZ, handler);
+  tap_diag("%s", err);
+  return st == INFINI_ERR_IO && file_is(good, b, len) && entries(dir) == 1;
+}
+
 static void test_failed_saves(void) {
   const infini_model_config c =
       small_config(INFINI_UPDATE_LINEAR, INFINI_POSITION_ROPE);
@@ -410,6 +437,9 @@ static void test_failed_saves(void) {
            "save to %s fails (IO: %s), the good checkpoint intact, no "
            "temporary file left", cases[i].what, err);
   }
+  tap_ok(failed_write_keeps(m, s, good, b, len, dir),
+         "a save cut short by a full disk (file size limit) fails (IO), the "
+         "good checkpoint intact, no temporary file left");
   if (geteuid() == 0) {
     tap_ok(true, "# SKIP read-only directory: running as root");
   } else {

@@ -15,8 +15,10 @@
  * cache a plain transformer would need for the same context, the peak
  * resident memory, and SHA-256 digests of the final logits and of the
  * argmax trace, so two runs (backends, checkpoint detours) can be compared.
- * --table1 prints the paper's Table 1 memory arithmetic for its language
- * model config and needs no model.
+ * --logits-out writes the last token's logits ([V] float32 .npy, written
+ * atomically). --chunk defaults to one segment; calls are cut at segment
+ * boundaries (see call_length). --table1 prints the paper's Table 1 memory
+ * arithmetic for its language model config and needs no model.
  */
 #include "config.h"
 #include <ctype.h>
@@ -58,6 +60,7 @@ static void usage(FILE *f) {
         "                  [--seed S] [--backend NAME] [--chunk C]\n"
         "                  [--save-checkpoint F] [--load-checkpoint F]\n"
         "                  [--logits-out F.npy] [--progress SECONDS] [--quiet]\n"
+        "                  [--table1]\n"
         "       " PROG " --table1\n", f);
 }
 
@@ -154,25 +157,41 @@ static options parse_options(int argc, char **argv) {
 
 /* ---- Table 1 ------------------------------------------------------------------- */
 
+/* x with thousands separators ("1,585,152"), as the paper prints counts. */
+static const char *grouped(uint64_t x, char buf[32]) {
+  char digits[24];
+  const int n = snprintf(digits, sizeof digits, "%" PRIu64, x);
+  int o = 0;
+  for (int i = 0; i < n; i++) {
+    if (i > 0 && (n - i) % 3 == 0)
+      buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  buf[o] = 0;
+  return buf;
+}
+
 /* The paper's language-model config (section 4.1): 12 layers, 8 heads of
  * 128, segments of 2048. Its Table 1 counts the memory as
  * d_key * (d_value + 1) floats per head and layer. */
 static void print_table1(void) {
   const uint64_t l = 12, h = 8, d = 128, n = 2048;
   const uint64_t mem = l * h * d * (d + 1);
+  char a[32], b[32];
   printf("Table 1, the paper's LM config: %" PRIu64 " layers, %" PRIu64
          " heads of d_key = d_value = %" PRIu64 ", segment N = %" PRIu64 "\n",
          l, h, d, n);
-  printf("  Infini-attention memory  L*H*d_key*(d_value+1) = %" PRIu64 "*%" PRIu64
-         "*%" PRIu64 "*%" PRIu64 " = %" PRIu64 " floats (%.2f MB as float32),"
-         " for any context length\n", l, h, d, d + 1, mem, mem * 4 / 1e6);
-  printf("  one segment's KV cache   2*L*H*d*N = %" PRIu64 " floats\n",
-         2 * l * h * d * n);
+  printf("  Infini-attention memory   L*H*d_key*(d_value+1) = %s floats "
+         "(%s bytes as float32), whatever the context length\n",
+         grouped(mem, a), grouped(4 * mem, b));
+  printf("  one segment's KV cache    2*L*H*d*N = %s floats\n",
+         grouped(2 * l * h * d * n, a));
   const uint64_t contexts[] = {32768, 524288, 1048576};
   for (size_t i = 0; i < sizeof contexts / sizeof contexts[0]; i++) {
     const uint64_t kv = 2 * l * h * d * contexts[i];
-    printf("  plain KV cache, %7" PRIu64 " tokens: 2*L*H*d*T = %" PRIu64
-           " floats, %.0fx the memory\n", contexts[i], kv, (double)kv / (double)mem);
+    printf("  plain KV cache, T = %9s: 2*L*H*d*T = %s floats, %.0fx the "
+           "memory\n", grouped(contexts[i], a), grouped(kv, b),
+           (double)kv / (double)mem);
   }
 }
 
@@ -370,10 +389,22 @@ static void progress_line(run *r) {
           proc_status_kb("VmRSS"), proc_status_kb("VmHWM"));
 }
 
+/* Tokens of the next call: the chunk, cut at the last segment boundary it
+ * crosses. The outputs may differ in the last bits with how the stream is
+ * cut into calls (infini_model.h); cutting at segment boundaries makes a
+ * run resumed from a checkpoint taken at a boundary repeat, bit for bit,
+ * the calls of the run that was not interrupted. */
+static ptrdiff_t call_length(const run *r) {
+  const uint64_t n = (uint64_t)r->segment_len, pos = position(r);
+  const uint64_t end = pos + (uint64_t)r->chunk;
+  return end / n > pos / n ? (ptrdiff_t)(end / n * n - pos) : r->chunk;
+}
+
 static void feed_all(run *r, source *s) {
   for (;;) {
+    const ptrdiff_t want = call_length(r);
     ptrdiff_t n = 0;
-    while (n < r->chunk && next_token(s, &r->tokens[n]))
+    while (n < want && next_token(s, &r->tokens[n]))
       n++;
     if (n == 0)
       return;
