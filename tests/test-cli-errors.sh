@@ -182,19 +182,65 @@ vectors_tests() {
 if [ -x "$conform" ]; then conform_tests; else skip "infini-conform" "not built"; fi
 if [ -x "$gen" ]; then vectors_tests; else skip "infini-vectors" "not built"; fi
 
-# ---- infini-run, infini-weights (model tools) --------------------------------
+# ---- infini-weights, infini-run (model tools) ---------------------------------
 
-model_tool_tests() {
-  tool=$1
-  expect_error "$tool" 'frobnicate' "unknown option" --frobnicate
+# hostile_inputs TOOL DESC-PREFIX ARGS-BEFORE... -- ARGS-AFTER...: the tool
+# given each hostile file in the place between the two argument lists.
+hostile_inputs() {
+  tool=$1 what=$2 before=$3 after=$4
+  expect_error "$tool" 'no-such-file' "missing $what" $before "$missing" $after
+  expect_error "$tool" 'empty' "empty $what" $before "$work/empty" $after
+  expect_error "$tool" 'garbage' "garbage $what" $before "$work/garbage" $after
+  expect_error "$tool" 'cut' "truncated $what" $before "$work/cut.$what" $after
+  expect_error "$tool" 'a-directory' "a directory as $what" $before "$work/a-directory" $after
+  unreadable "$tool" "unreadable $what" $before "$work/unreadable" $after
 }
-for tool in "$run" "$weights"; do
-  if written "$tool"; then
-    model_tool_tests "$tool"
-  else
-    skip "$(basename "$tool")" "not written yet"
-  fi
-done
+
+weights_tests() {
+  w=$weights
+  tiny="--vocab 7 --d-model 4 --layers 1 --heads 2 --kv-heads 1 --d-head 2 --d-ff 4 --segment 3"
+  expect_error "$w" 'frobnicate' "unknown option" --frobnicate
+  expect_error "$w" 'layers' "--layers 0" $tiny --layers 0 -o "$work/w.safetensors"
+  expect_error "$w" 'vocab' "--vocab not a number" --vocab many -o "$work/w.safetensors"
+  expect_error "$w" 'no-such-file' "-o into a missing directory" $tiny -o "$missing/w.safetensors"
+  "$w" $tiny -o "$work/model.safetensors" 2>"$work/weights.err" ||
+    { not_ok "infini-weights: cannot write the tiny model"; return; }
+  size=$(wc -c <"$work/model.safetensors")
+  head -c $((size / 2)) "$work/model.safetensors" >"$work/cut.safetensors"
+  hostile_inputs "$w" safetensors --info ""
+  cp "$work/garbage" "$work/existing.safetensors"
+  expect_error "$w" 'existing' "-o an existing file without --force" $tiny -o "$work/existing.safetensors"
+  same "$work/existing.safetensors" "$work/garbage" "infini-weights: an existing -o file survives"
+}
+
+run_tests() {
+  r=$run
+  model=$work/model.safetensors
+  [ -f "$model" ] || { skip "infini-run" "no model (infini-weights failed)"; return; }
+  expect_error "$r" 'frobnicate' "unknown option" "$model" --frobnicate
+  hostile_inputs "$r" safetensors "" "--synthetic 4"
+  "$r" "$model" --synthetic 4 --quiet --save-checkpoint "$work/good.ckpt" >/dev/null 2>&1 ||
+    { not_ok "infini-run: cannot save a checkpoint"; return; }
+  size=$(wc -c <"$work/good.ckpt")
+  head -c $((size - 1)) "$work/good.ckpt" >"$work/cut.ckpt"
+  hostile_inputs "$r" ckpt "$model --synthetic 4 --load-checkpoint" ""
+  cp "$work/garbage" "$work/cut.tokens"
+  expect_error "$r" 'no-such-file' "missing --tokens" "$model" --tokens "$missing"
+  expect_error "$r" 'a-directory' "a directory as --tokens" "$model" --tokens "$work/a-directory"
+  expect_error "$r" 'no-such-file' "--save-checkpoint into a missing directory" \
+    "$model" --synthetic 4 --save-checkpoint "$missing/x.ckpt"
+  # A failed run leaves existing output files as they were.
+  cp "$work/garbage" "$work/keep.ckpt"
+  cp "$work/garbage" "$work/keep.npy"
+  expect_error "$r" 'no-such-file' "a failed run with outputs named" "$model" \
+    --load-checkpoint "$missing" --save-checkpoint "$work/keep.ckpt" \
+    --logits-out "$work/keep.npy" --synthetic 4
+  same "$work/keep.ckpt" "$work/garbage" "infini-run: an existing --save-checkpoint file survives a failed run"
+  same "$work/keep.npy" "$work/garbage" "infini-run: an existing --logits-out file survives a failed run"
+}
+
+if written "$weights"; then weights_tests; else skip "infini-weights" "not written yet"; fi
+if written "$run"; then run_tests; else skip "infini-run" "not written yet"; fi
 
 chmod -R u+rwx "$work" 2>/dev/null
 echo "1..$n"
