@@ -184,8 +184,9 @@ if [ -x "$gen" ]; then vectors_tests; else skip "infini-vectors" "not built"; fi
 
 # ---- infini-weights, infini-run (model tools) ---------------------------------
 
-# hostile_inputs TOOL DESC-PREFIX ARGS-BEFORE... -- ARGS-AFTER...: the tool
-# given each hostile file in the place between the two argument lists.
+# hostile_inputs TOOL WHAT "ARGS BEFORE" "ARGS AFTER": the tool given each
+# hostile file (missing, empty, garbage, $work/cut.WHAT, a directory,
+# unreadable) between the two argument lists (word-split on purpose).
 hostile_inputs() {
   tool=$1 what=$2 before=$3 after=$4
   expect_error "$tool" 'no-such-file' "missing $what" $before "$missing" $after
@@ -224,7 +225,6 @@ run_tests() {
   size=$(wc -c <"$work/good.ckpt")
   head -c $((size - 1)) "$work/good.ckpt" >"$work/cut.ckpt"
   hostile_inputs "$r" ckpt "$model --synthetic 4 --load-checkpoint" ""
-  cp "$work/garbage" "$work/cut.tokens"
   expect_error "$r" 'no-such-file' "missing --tokens" "$model" --tokens "$missing"
   expect_error "$r" 'a-directory' "a directory as --tokens" "$model" --tokens "$work/a-directory"
   expect_error "$r" 'no-such-file' "--save-checkpoint into a missing directory" \
