@@ -3,7 +3,9 @@
 #include "src/fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,28 +68,38 @@ infini_status fileio_read_all(const char *path, size_t max_len,
 }
 
 /* The temporary file sits next to the destination, so rename() never
- * crosses a file system and is atomic. */
+ * crosses a file system and is atomic. It is created with O_EXCL and mode
+ * 0666, so the kernel applies the umask and the result has the mode a plain
+ * fopen() would give (mkstemp's 0600 would not; and calling umask() to
+ * read the mask would race with other threads). */
 static FILE *open_temp(const char *path, char **tmp_path) {
-  const size_t n = strlen(path);
-  char *tmp = malloc(n + sizeof ".tmp-XXXXXX");
+  static atomic_uint counter;
+  const size_t size = strlen(path) + 48;
+  char *tmp = malloc(size);
   if (!tmp)
     return NULL;
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-  const int fd = mkstemp(tmp);
-  if (fd < 0) {
-    free(tmp);
-    return NULL;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    snprintf(tmp, size, "%s.tmp-%ld-%u", path, (long)getpid(),
+             atomic_fetch_add(&counter, 1u));
+    const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      if (errno == EEXIST)
+        continue;
+      break;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+      close(fd);
+      unlink(tmp);
+      break;
+    }
+    *tmp_path = tmp;
+    return f;
   }
-  FILE *f = fdopen(fd, "wb");
-  if (!f) {
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return NULL;
-  }
-  *tmp_path = tmp;
-  return f;
+  const int saved = errno;
+  free(tmp);
+  errno = saved;
+  return NULL;
 }
 
 infini_status fileio_write_atomic_with(const char *path, fileio_writer write,
