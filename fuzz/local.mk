@@ -17,19 +17,17 @@ fuzz_replay_manifest_CPPFLAGS = $(vectors_cppflags) \
 fuzz_replay_manifest_LDADD = vectors/libinfini_vectors.la -lm
 
 ## The model readers are internal symbols of libinfini (the shared library
-## exports only infini_*): these two link it statically, as tests/model.mk's
-## tests do. nettle: the checkpoint harness reseals its inputs' SHA-256.
+## exports only infini_*): these two link its objects, src/libinfini_core.la,
+## as tests/model.mk's tests do. nettle: the checkpoint harness reseals its inputs' SHA-256.
 check_PROGRAMS += fuzz/replay-safetensors fuzz/replay-checkpoint
 fuzz_replay_safetensors_SOURCES = fuzz/fuzz_safetensors.c $(fuzz_replay_sources)
 fuzz_replay_safetensors_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/safetensors"'
-fuzz_replay_safetensors_LDFLAGS = $(AM_LDFLAGS) -static
-fuzz_replay_safetensors_LDADD = libinfini.la -lm
+fuzz_replay_safetensors_LDADD = src/libinfini_core.la -lm
 fuzz_replay_checkpoint_SOURCES = fuzz/fuzz_checkpoint.c $(fuzz_replay_sources)
 fuzz_replay_checkpoint_CPPFLAGS = $(AM_CPPFLAGS) $(NETTLE_CFLAGS) \
 	-DFUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/checkpoint"'
-fuzz_replay_checkpoint_LDFLAGS = $(AM_LDFLAGS) -static
-fuzz_replay_checkpoint_LDADD = libinfini.la $(NETTLE_LIBS) -lm
+fuzz_replay_checkpoint_LDADD = src/libinfini_core.la $(NETTLE_LIBS) -lm
 
 TESTS += fuzz/replay-npy fuzz/replay-manifest fuzz/replay-safetensors \
 	fuzz/replay-checkpoint

@@ -23,7 +23,7 @@ simd_libinfini_avx2_la_SOURCES = simd/isa/avx2.h \
 	simd/avx2/segment_step_avx2.c simd/avx2/layer_step_avx2.c \
 	simd/avx2/backend_avx2.c
 simd_libinfini_avx2_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX2)
-libinfini_la_LIBADD += simd/libinfini_avx2.la
+src_libinfini_core_la_LIBADD += simd/libinfini_avx2.la
 endif
 
 if BACKEND_AVX512
@@ -35,7 +35,7 @@ simd_libinfini_avx512_la_SOURCES = simd/isa/avx512.h \
 	simd/avx512/segment_step_avx512.c simd/avx512/layer_step_avx512.c \
 	simd/avx512/backend_avx512.c
 simd_libinfini_avx512_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX512)
-libinfini_la_LIBADD += simd/libinfini_avx512.la
+src_libinfini_core_la_LIBADD += simd/libinfini_avx512.la
 endif
 
 if BACKEND_NEON
@@ -47,10 +47,10 @@ simd_libinfini_neon_la_SOURCES = simd/isa/neon.h \
 	simd/neon/segment_step_neon.c simd/neon/layer_step_neon.c \
 	simd/neon/backend_neon.c
 simd_libinfini_neon_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_NEON)
-libinfini_la_LIBADD += simd/libinfini_neon.la
+src_libinfini_core_la_LIBADD += simd/libinfini_neon.la
 endif
 
-libinfini_la_LIBADD += $(SLEEF_LIBS)
+src_libinfini_core_la_LIBADD += $(SLEEF_LIBS)
 
 ## Every registered backend against ref, around every tile edge (TAP).
 check_PROGRAMS += simd/tests/test_simd
