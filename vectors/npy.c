@@ -306,10 +306,14 @@ bool npy_encode(npy_dtype dtype, int ndim, const size_t *dims,
                npy_dtype_descr(dtype));
   for (int i = 0; i < ndim; i++) {
     n += snprintf(h + n, sizeof h - (size_t)n, i ? ", %zu" : "%zu", dims[i]);
-    if (dims[i] && count > SIZE_MAX / dims[i] / 8)
+    /* The same product test as the parser's, so whatever it accepts
+     * encodes: a zero dimension after huge ones is a valid empty array. */
+    if (dims[i] != 0 && count > SIZE_MAX / dims[i])
       return fail(err, errlen, "npy: array too large");
     count *= dims[i];
   }
+  if (count > (SIZE_MAX - 1024) / 8)
+    return fail(err, errlen, "npy: array too large");
   n += snprintf(h + n, sizeof h - (size_t)n, "%s), }", ndim == 1 ? "," : "");
   if (ndim > 0) {
     char first[32];
