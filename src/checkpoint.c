@@ -36,17 +36,6 @@ enum {
 };
 _Static_assert(OFF_TOKENS + 8 == CHECKPOINT_HEADER_BYTES, "header layout");
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- little-endian encoding --------------------------------------------- */
 
@@ -230,17 +219,17 @@ infini_status infini_model_checkpoint_save(const infini_model *model,
   if (!model || !state || !path)
     return INFINI_ERR_NULL;
   if (state->model != model) {
-    set_err(err, errlen, "%s: the stream belongs to another model", path);
+    fileio_set_error(err, errlen, "%s: the stream belongs to another model", path);
     return INFINI_ERR_SHAPE;
   }
   ckpt_shape s = shape_of(&model->config, state->tokens);
   if (!shape_sizes(&s)) {
-    set_err(err, errlen, "%s: the state is too large to save", path);
+    fileio_set_error(err, errlen, "%s: the state is too large to save", path);
     return INFINI_ERR_OVERFLOW;
   }
   unsigned char *buf = malloc(s.total);
   if (!buf) {
-    set_err(err, errlen, "%s: out of memory for %zu bytes", path, s.total);
+    fileio_set_error(err, errlen, "%s: out of memory for %zu bytes", path, s.total);
     return INFINI_ERR_NOMEM;
   }
   encode_header(model, state->tokens, buf);
@@ -258,22 +247,22 @@ static infini_status check_header(const unsigned char *b, size_t len,
                                   ckpt_shape *s, char *err, size_t errlen) {
   const size_t n = len < sizeof magic ? len : sizeof magic;
   if (n && memcmp(b, magic, n) != 0) {
-    set_err(err, errlen, "not an infini checkpoint (bad magic bytes)");
+    fileio_set_error(err, errlen, "not an infini checkpoint (bad magic bytes)");
     return INFINI_ERR_FORMAT;
   }
   if (len < OFF_DIGEST) {
-    set_err(err, errlen, "truncated checkpoint: %zu bytes, not even a "
+    fileio_set_error(err, errlen, "truncated checkpoint: %zu bytes, not even a "
             "version field", len);
     return INFINI_ERR_FORMAT;
   }
   const uint32_t version = get_u32(b + OFF_VERSION);
   if (version != INFINI_CHECKPOINT_VERSION) {
-    set_err(err, errlen, "checkpoint format version %lu, this library reads "
+    fileio_set_error(err, errlen, "checkpoint format version %lu, this library reads "
             "version %d", (unsigned long)version, INFINI_CHECKPOINT_VERSION);
     return INFINI_ERR_VERSION;
   }
   if (len < CHECKPOINT_HEADER_BYTES + CHECKPOINT_TRAILER_BYTES) {
-    set_err(err, errlen, "truncated checkpoint: %zu bytes, shorter than its "
+    fileio_set_error(err, errlen, "truncated checkpoint: %zu bytes, shorter than its "
             "header and checksum (%d)", len,
             CHECKPOINT_HEADER_BYTES + CHECKPOINT_TRAILER_BYTES);
     return INFINI_ERR_FORMAT;
@@ -283,12 +272,12 @@ static infini_status check_header(const unsigned char *b, size_t len,
                     .d_head = get_u64(c + 40), .segment_len = get_u64(c + 56),
                     .tokens = get_u64(b + OFF_TOKENS)};
   if (!shape_sizes(s)) {
-    set_err(err, errlen, "checkpoint header declares a zero size or sizes "
+    fileio_set_error(err, errlen, "checkpoint header declares a zero size or sizes "
             "whose byte count overflows");
     return INFINI_ERR_FORMAT;
   }
   if (len != s->total) {
-    set_err(err, errlen, "%s checkpoint: %zu bytes, its header implies %zu",
+    fileio_set_error(err, errlen, "%s checkpoint: %zu bytes, its header implies %zu",
             len < s->total ? "truncated" : "trailing bytes in", len, s->total);
     return INFINI_ERR_FORMAT;
   }
@@ -300,7 +289,7 @@ static infini_status check_header(const unsigned char *b, size_t len,
 static void describe_mismatch(int i, uint64_t got, uint64_t want, char *err,
                               size_t errlen) {
   if (i < FIRST_FLOAT_FIELD) {
-    set_err(err, errlen, "checkpoint is from another model: its %s is %llu, "
+    fileio_set_error(err, errlen, "checkpoint is from another model: its %s is %llu, "
             "the model's is %llu", field_names[i], (unsigned long long)got,
             (unsigned long long)want);
     return;
@@ -309,7 +298,7 @@ static void describe_mismatch(int i, uint64_t got, uint64_t want, char *err,
   const uint32_t gb = (uint32_t)got, wb = (uint32_t)want;
   memcpy(&g, &gb, sizeof g);
   memcpy(&w, &wb, sizeof w);
-  set_err(err, errlen, "checkpoint is from another model: its %s is %.9g, "
+  fileio_set_error(err, errlen, "checkpoint is from another model: its %s is %.9g, "
           "the model's is %.9g", field_names[i], (double)g, (double)w);
 }
 
@@ -320,7 +309,7 @@ static infini_status check_identity(const infini_model *model,
   unsigned char sum[32];
   sha256_of(b, len - CHECKPOINT_TRAILER_BYTES, sum);
   if (memcmp(sum, b + len - CHECKPOINT_TRAILER_BYTES, sizeof sum) != 0) {
-    set_err(err, errlen, "checkpoint is corrupt: its SHA-256 checksum does "
+    fileio_set_error(err, errlen, "checkpoint is corrupt: its SHA-256 checksum does "
             "not match its content");
     return INFINI_ERR_FORMAT;
   }
@@ -334,7 +323,7 @@ static infini_status check_identity(const infini_model *model,
     }
   }
   if (memcmp(b + OFF_DIGEST, model->digest, 32) != 0) {
-    set_err(err, errlen, "checkpoint is from a model with the same config "
+    fileio_set_error(err, errlen, "checkpoint is from a model with the same config "
             "but other weights (model digest differs)");
     return INFINI_ERR_MISMATCH;
   }
@@ -390,7 +379,7 @@ infini_status checkpoint_parse(const infini_model *model,
   if (!model || !state || (!bytes && len))
     return INFINI_ERR_NULL;
   if (state->model != model) {
-    set_err(err, errlen, "the stream to restore belongs to another model");
+    fileio_set_error(err, errlen, "the stream to restore belongs to another model");
     return INFINI_ERR_SHAPE;
   }
   ckpt_shape s;
@@ -400,13 +389,13 @@ infini_status checkpoint_parse(const infini_model *model,
   if (st != INFINI_OK)
     return st;
   if (!state_shape_ok(state, &s)) {
-    set_err(err, errlen, "the stream's memory does not have the model's shape");
+    fileio_set_error(err, errlen, "the stream's memory does not have the model's shape");
     return INFINI_ERR_SHAPE;
   }
   const size_t floats = s.mem_floats + 3 * s.seg_floats;
   float *tmp = malloc(floats ? floats * sizeof *tmp : 1);
   if (!tmp) {
-    set_err(err, errlen, "out of memory for a %zu-byte checkpoint", len);
+    fileio_set_error(err, errlen, "out of memory for a %zu-byte checkpoint", len);
     return INFINI_ERR_NOMEM;
   }
   get_floats(bytes + CHECKPOINT_HEADER_BYTES, tmp, floats);
@@ -435,6 +424,6 @@ infini_status infini_model_checkpoint_load(const infini_model *model,
   st = checkpoint_parse(model, bytes, len, state, why, sizeof why);
   free(bytes);
   if (st != INFINI_OK)
-    set_err(err, errlen, "%s: %s", path, why);
+    fileio_set_error(err, errlen, "%s: %s", path, why);
   return st;
 }

@@ -12,16 +12,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || errlen == 0)
-    return;
+static void format_error(char *err, size_t errlen, const char *fmt,
+                         va_list ap) {
+  if (err && errlen)
+    vsnprintf(err, errlen, fmt, ap);
+}
+
+void fileio_set_error(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
+  format_error(err, errlen, fmt, ap);
   va_end(ap);
+}
+
+infini_status fileio_error(char *err, size_t errlen, infini_status status,
+                           const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  format_error(err, errlen, fmt, ap);
+  va_end(ap);
+  return status;
 }
 
 infini_status fileio_read_all(const char *path, size_t max_len,
@@ -31,17 +41,17 @@ infini_status fileio_read_all(const char *path, size_t max_len,
     return INFINI_ERR_NULL;
   FILE *f = fopen(path, "rb");
   if (!f) {
-    set_err(err, errlen, "%s: %s", path, strerror(errno));
+    fileio_set_error(err, errlen, "%s: %s", path, strerror(errno));
     return INFINI_ERR_IO;
   }
   struct stat st;
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    set_err(err, errlen, "%s: not a regular file", path);
+    fileio_set_error(err, errlen, "%s: not a regular file", path);
     fclose(f);
     return INFINI_ERR_IO;
   }
   if ((unsigned long long)st.st_size > (unsigned long long)max_len) {
-    set_err(err, errlen, "%s: %lld bytes, more than the %zu this reader accepts",
+    fileio_set_error(err, errlen, "%s: %lld bytes, more than the %zu this reader accepts",
             path, (long long)st.st_size, max_len);
     fclose(f);
     return INFINI_ERR_FORMAT;
@@ -50,7 +60,7 @@ infini_status fileio_read_all(const char *path, size_t max_len,
   unsigned char *buf = malloc(n + 1);
   if (!buf) {
     fclose(f);
-    set_err(err, errlen, "%s: out of memory for %zu bytes", path, n);
+    fileio_set_error(err, errlen, "%s: out of memory for %zu bytes", path, n);
     return INFINI_ERR_NOMEM;
   }
   size_t got = fread(buf, 1, n, f);
@@ -58,7 +68,7 @@ infini_status fileio_read_all(const char *path, size_t max_len,
   fclose(f);
   if (got != n || read_error) {
     free(buf);
-    set_err(err, errlen, "%s: read error (%zu of %zu bytes)", path, got, n);
+    fileio_set_error(err, errlen, "%s: read error (%zu of %zu bytes)", path, got, n);
     return INFINI_ERR_IO;
   }
   buf[n] = 0;
@@ -109,7 +119,7 @@ infini_status fileio_write_atomic_with(const char *path, fileio_writer write,
   char *tmp = NULL;
   FILE *f = open_temp(path, &tmp);
   if (!f) {
-    set_err(err, errlen, "%s: cannot create a temporary file next to it: %s",
+    fileio_set_error(err, errlen, "%s: cannot create a temporary file next to it: %s",
             path, strerror(errno));
     return INFINI_ERR_IO;
   }
@@ -124,7 +134,7 @@ infini_status fileio_write_atomic_with(const char *path, fileio_writer write,
   }
   if (failed) {
     unlink(tmp);
-    set_err(err, errlen, "%s: write failed: %s", path,
+    fileio_set_error(err, errlen, "%s: write failed: %s", path,
             saved ? strerror(saved) : "short write");
   }
   free(tmp);

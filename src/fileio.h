@@ -43,4 +43,20 @@ infini_status fileio_write_atomic(const char *path, const void *data,
 infini_status fileio_write_atomic_with(const char *path, fileio_writer write,
                                        void *arg, char *err, size_t errlen);
 
+#if defined(__GNUC__)
+#define FILEIO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define FILEIO_PRINTF(f, a)
+#endif
+
+/** Write one formatted sentence to err (nothing when err is NULL or
+ *  errlen is 0): the error-message helper of every reader and writer. */
+void fileio_set_error(char *err, size_t errlen, const char *fmt, ...)
+    FILEIO_PRINTF(3, 4);
+
+/** fileio_set_error, then return status, so a reader can write
+ *  `return fileio_error(err, errlen, INFINI_ERR_FORMAT, "...", ...)`. */
+infini_status fileio_error(char *err, size_t errlen, infini_status status,
+                           const char *fmt, ...) FILEIO_PRINTF(4, 5);
+
 #endif

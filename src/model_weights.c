@@ -190,7 +190,7 @@ static infini_status check_format(const st_file *f, char *err, size_t errlen) {
   const char *format = st_meta_get(f, "format");
   const char *version = st_meta_get(f, "format_version");
   if (!format || strcmp(format, FORMAT_NAME) != 0)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "not an infini-model weights file (metadata \"format\" "
                     "is %s%.40s%s, not \"" FORMAT_NAME "\")",
                     format ? "\"" : "", format ? format : "absent",
@@ -198,10 +198,10 @@ static infini_status check_format(const st_file *f, char *err, size_t errlen) {
   char want[META_VALUE_MAX];
   snprintf(want, sizeof want, "%d", INFINI_MODEL_FORMAT_VERSION);
   if (!version)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "metadata has no \"format_version\"");
   if (strcmp(version, want) != 0)
-    return st_error(err, errlen, INFINI_ERR_VERSION,
+    return fileio_error(err, errlen, INFINI_ERR_VERSION,
                     "format_version \"%.40s\" is not the version %s this "
                     "library reads",
                     version, want);
@@ -218,15 +218,15 @@ static infini_status config_from_meta(const st_file *f,
   for (size_t i = 0; i < N_CONFIG_KEYS; i++) {
     const char *s = st_meta_get(f, config_keys[i].key);
     if (!s)
-      return st_error(err, errlen, INFINI_ERR_FORMAT,
+      return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                       "metadata has no \"%s\"", config_keys[i].key);
     if (!decode_value(s, &config_keys[i], c))
-      return st_error(err, errlen, INFINI_ERR_FORMAT,
+      return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                       "metadata \"%s\" is \"%.40s\", not a valid value",
                       config_keys[i].key, s);
   }
   if ((st = infini_model_config_check(c)))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "the config in the metadata is invalid: %s",
                     infini_strerror(st));
   return INFINI_OK;
@@ -286,7 +286,7 @@ static void format_shape(const st_tensor *t, char *buf, size_t len) {
 static infini_status check_tensor(const model_tensor *mt, const st_tensor *t,
                                   char *err, size_t errlen) {
   if (!t)
-    return st_error(err, errlen, INFINI_ERR_SHAPE, "tensor '%s' is missing",
+    return fileio_error(err, errlen, INFINI_ERR_SHAPE, "tensor '%s' is missing",
                     mt->name);
   st_tensor want;
   st_shape_of(mt, &want);
@@ -298,7 +298,7 @@ static infini_status check_tensor(const model_tensor *mt, const st_tensor *t,
   char got_s[200], want_s[64];
   format_shape(t, got_s, sizeof got_s);
   format_shape(&want, want_s, sizeof want_s);
-  return st_error(err, errlen, INFINI_ERR_SHAPE,
+  return fileio_error(err, errlen, INFINI_ERR_SHAPE,
                   "tensor '%s' has shape %s, the config needs %s", mt->name,
                   got_s, want_s);
 }
@@ -309,7 +309,7 @@ static infini_status check_finite(const model_tensor *mt, char *err,
                                   size_t errlen) {
   for (ptrdiff_t i = 0; i < mt->count; i++)
     if (!isfinite(mt->data[i]))
-      return st_error(err, errlen, INFINI_ERR_PARAM,
+      return fileio_error(err, errlen, INFINI_ERR_PARAM,
                       "tensor '%s': element %td is not finite (after "
                       "conversion to float)",
                       mt->name, i);
@@ -335,7 +335,7 @@ static infini_status copy_tensors(infini_model *m, const st_file *f,
   }
   for (size_t i = 0; i < f->n_tensors && !st; i++)
     if (!used[i])
-      st = st_error(err, errlen, INFINI_ERR_SHAPE,
+      st = fileio_error(err, errlen, INFINI_ERR_SHAPE,
                     "tensor '%.80s' is not a weight of this config",
                     f->tensors[i].name);
   free(used);
@@ -348,7 +348,7 @@ static infini_status load_parsed(const st_file *f, const infini_backend *backend
   infini_status st = config_from_meta(f, &c, err, errlen);
   infini_model *m = NULL;
   if (!st && (st = model_alloc(&c, backend, &m)))
-    st_error(err, errlen, st, "cannot create the model: %s",
+    fileio_error(err, errlen, st, "cannot create the model: %s",
              infini_strerror(st));
   if (!st)
     st = copy_tensors(m, f, err, errlen);
@@ -378,7 +378,7 @@ static infini_status with_path(infini_status st, const char *path, char *err,
 infini_status infini_model_load(const char *path, const infini_backend *backend,
                                 infini_model **out, char *err, size_t errlen) {
   if (!path || !out)
-    return st_error(err, errlen, INFINI_ERR_NULL, "no path or no output");
+    return fileio_error(err, errlen, INFINI_ERR_NULL, "no path or no output");
   if (err && errlen)
     err[0] = 0;
   unsigned char *bytes = NULL;
@@ -504,10 +504,10 @@ infini_status infini_model_write_random(const infini_model_config *config,
                                         uint64_t seed, const char *path,
                                         char *err, size_t errlen) {
   if (!config || !path)
-    return st_error(err, errlen, INFINI_ERR_NULL, "no config or no path");
+    return fileio_error(err, errlen, INFINI_ERR_NULL, "no config or no path");
   infini_status st = infini_model_config_check(config);
   if (st)
-    return st_error(err, errlen, st, "invalid config: %s",
+    return fileio_error(err, errlen, st, "invalid config: %s",
                     infini_strerror(st));
   struct random_file rf = {config, seed, NULL, 0};
   unsigned char *header = NULL;

@@ -1,6 +1,7 @@
 /* src/safetensors.c - see src/safetensors.h. */
 #include "config.h"
 #include "src/safetensors.h"
+#include "src/fileio.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -15,17 +16,6 @@ static const size_t dtype_sizes[] = {4, 2, 2, 8};
 /* Tensor names are printed at most this long, so a hostile name cannot
  * flood the message. */
 #define NAME_FMT "'%.80s'"
-
-infini_status st_error(char *err, size_t errlen, infini_status status,
-                       const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return status;
-}
 
 const char *st_dtype_name(st_dtype dtype) {
   return (unsigned)dtype < N_DTYPES ? dtype_names[dtype] : "?";
@@ -157,7 +147,7 @@ static bool get_size(const json_t *j, size_t *out) {
 static infini_status parse_meta(json_t *obj, st_file *out, char *err,
                                 size_t errlen) {
   if (!json_is_object(obj))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "\"__metadata__\" is not a JSON object");
   out->meta = calloc(json_object_size(obj) + 1, sizeof *out->meta);
   if (!out->meta)
@@ -166,7 +156,7 @@ static infini_status parse_meta(json_t *obj, st_file *out, char *err,
   json_t *value;
   json_object_foreach(obj, key, value) {
     if (!json_is_string(value))
-      return st_error(err, errlen, INFINI_ERR_FORMAT,
+      return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                       "metadata " NAME_FMT " is not a string", key);
     st_meta *m = &out->meta[out->n_meta];
     m->key = dup_string(key);
@@ -181,14 +171,14 @@ static infini_status parse_meta(json_t *obj, st_file *out, char *err,
 static infini_status parse_dtype(const char *name, const json_t *j,
                                  st_tensor *t, char *err, size_t errlen) {
   if (!json_is_string(j))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": \"dtype\" is not a string", name);
   for (size_t d = 0; d < N_DTYPES; d++)
     if (strcmp(json_string_value(j), dtype_names[d]) == 0) {
       t->dtype = (st_dtype)d;
       return INFINI_OK;
     }
-  return st_error(err, errlen, INFINI_ERR_FORMAT,
+  return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                   "tensor " NAME_FMT ": dtype '%.16s' is not supported "
                   "(F32, F16, BF16 or F64)",
                   name, json_string_value(j));
@@ -197,7 +187,7 @@ static infini_status parse_dtype(const char *name, const json_t *j,
 static infini_status parse_shape(const char *name, const json_t *j,
                                  st_tensor *t, char *err, size_t errlen) {
   if (!json_is_array(j) || json_array_size(j) > ST_MAX_DIMS)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": \"shape\" is not an array of at "
                     "most %d sizes",
                     name, ST_MAX_DIMS);
@@ -205,19 +195,19 @@ static infini_status parse_shape(const char *name, const json_t *j,
   t->count = 1;
   for (size_t i = 0; i < t->ndim; i++) {
     if (!get_size(json_array_get(j, i), &t->shape[i]))
-      return st_error(err, errlen, INFINI_ERR_FORMAT,
+      return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                       "tensor " NAME_FMT ": shape[%zu] is not a non-negative "
                       "integer",
                       name, i);
     if (t->shape[i] && t->count > SIZE_MAX / t->shape[i])
-      return st_error(err, errlen, INFINI_ERR_FORMAT,
+      return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                       "tensor " NAME_FMT ": the element count of its shape "
                       "overflows",
                       name);
     t->count *= t->shape[i];
   }
   if (t->count > SIZE_MAX / st_dtype_size(t->dtype))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": its byte count overflows", name);
   return INFINI_OK;
 }
@@ -228,18 +218,18 @@ static infini_status parse_offsets(const char *name, const json_t *j,
   if (!json_is_array(j) || json_array_size(j) != 2 ||
       !get_size(json_array_get(j, 0), &t->begin) ||
       !get_size(json_array_get(j, 1), &t->end))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": \"data_offsets\" is not two "
                     "non-negative integers",
                     name);
   if (t->end < t->begin || t->end > data_len)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": data_offsets [%zu, %zu] are not a "
                     "range within the %zu-byte data section",
                     name, t->begin, t->end, data_len);
   const size_t want = t->count * st_dtype_size(t->dtype);
   if (t->end - t->begin != want)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": %zu data bytes, but its shape and "
                     "dtype %s need %zu",
                     name, t->end - t->begin, st_dtype_name(t->dtype), want);
@@ -252,7 +242,7 @@ static infini_status check_entry_keys(const char *name, json_t *obj,
                                       char *err, size_t errlen) {
   for (size_t k = 0; k < 3; k++)
     if (!json_object_get(obj, entry_keys[k]))
-      return st_error(err, errlen, INFINI_ERR_FORMAT,
+      return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                       "tensor " NAME_FMT ": no \"%s\"", name, entry_keys[k]);
   if (json_object_size(obj) == 3)
     return INFINI_OK;
@@ -263,7 +253,7 @@ static infini_status check_entry_keys(const char *name, json_t *obj,
         strcmp(key, "data_offsets"))
       break;
   }
-  return st_error(err, errlen, INFINI_ERR_FORMAT,
+  return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                   "tensor " NAME_FMT ": unexpected key " NAME_FMT, name, key);
 }
 
@@ -271,7 +261,7 @@ static infini_status parse_tensor(const char *name, json_t *obj,
                                   const unsigned char *data, size_t data_len,
                                   st_tensor *t, char *err, size_t errlen) {
   if (!json_is_object(obj))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensor " NAME_FMT ": entry is not a JSON object", name);
   infini_status st = check_entry_keys(name, obj, err, errlen);
   if (!st)
@@ -312,12 +302,12 @@ static infini_status check_coverage(const st_file *f, size_t data_len,
   size_t pos = 0;
   for (size_t i = 0; i < f->n_tensors && !st; i++) {
     if (order[i]->begin < pos)
-      st = st_error(err, errlen, INFINI_ERR_FORMAT,
+      st = fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "tensors " NAME_FMT " and " NAME_FMT " overlap at data "
                     "byte %zu",
                     order[i - 1]->name, order[i]->name, order[i]->begin);
     else if (order[i]->begin > pos)
-      st = st_error(err, errlen, INFINI_ERR_FORMAT,
+      st = fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "data bytes %zu..%zu belong to no tensor (a hole before "
                     NAME_FMT ")",
                     pos, order[i]->begin, order[i]->name);
@@ -325,7 +315,7 @@ static infini_status check_coverage(const st_file *f, size_t data_len,
   }
   free(order);
   if (!st && pos != data_len)
-    st = st_error(err, errlen, INFINI_ERR_FORMAT,
+    st = fileio_error(err, errlen, INFINI_ERR_FORMAT,
                   "data bytes %zu..%zu belong to no tensor (after the last "
                   "one)",
                   pos, data_len);
@@ -336,7 +326,7 @@ static infini_status parse_root(json_t *root, const unsigned char *data,
                                 size_t data_len, st_file *out, char *err,
                                 size_t errlen) {
   if (!json_is_object(root))
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "the header is not a JSON object");
   out->tensors = calloc(json_object_size(root) + 1, sizeof *out->tensors);
   if (!out->tensors)
@@ -365,35 +355,35 @@ infini_status st_parse(const unsigned char *bytes, size_t len, st_file *out,
     return INFINI_ERR_NULL;
   memset(out, 0, sizeof *out);
   if (len < 8)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "%zu bytes: too short for the 8-byte header length", len);
   const uint64_t hlen = st_load_le64(bytes);
   if (hlen > ST_MAX_HEADER)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "header length %llu is larger than the %llu bytes a "
                     "header may have",
                     (unsigned long long)hlen,
                     (unsigned long long)ST_MAX_HEADER);
   if (hlen > len - 8)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "header length %llu runs past the end of the file "
                     "(%zu bytes after the length)",
                     (unsigned long long)hlen, len - 8);
   if (hlen == 0 || bytes[8] != '{')
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "the header does not start with '{'");
   json_error_t je;
   json_t *root = json_loadb((const char *)bytes + 8, (size_t)hlen,
                             JSON_REJECT_DUPLICATES, &je);
   if (!root)
-    return st_error(err, errlen, INFINI_ERR_FORMAT,
+    return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "the header is not valid JSON: %s (header byte %d)",
                     je.text, je.position);
   infini_status st = parse_root(root, bytes + 8 + hlen, len - 8 - (size_t)hlen,
                                 out, err, errlen);
   json_decref(root);
   if (st == INFINI_ERR_NOMEM)
-    st_error(err, errlen, st, "out of memory while reading the header");
+    fileio_error(err, errlen, st, "out of memory while reading the header");
   if (st)
     st_free(out);
   return st;
@@ -407,17 +397,17 @@ static infini_status place_tensor(st_tensor *t, size_t *pos, char *err,
   size_t count = 1, bytes;
   for (size_t i = 0; i < t->ndim; i++) {
     if (t->shape[i] && count > SIZE_MAX / t->shape[i])
-      return st_error(err, errlen, INFINI_ERR_OVERFLOW,
+      return fileio_error(err, errlen, INFINI_ERR_OVERFLOW,
                       "tensor " NAME_FMT ": element count overflows", t->name);
     count *= t->shape[i];
   }
   const size_t size = st_dtype_size(t->dtype);
   if (!size || t->ndim > ST_MAX_DIMS)
-    return st_error(err, errlen, INFINI_ERR_PARAM,
+    return fileio_error(err, errlen, INFINI_ERR_PARAM,
                     "tensor " NAME_FMT ": bad dtype or rank", t->name);
   if (count > SIZE_MAX / size || (bytes = count * size) > SIZE_MAX - *pos ||
       *pos + bytes > (size_t)INT64_MAX)
-    return st_error(err, errlen, INFINI_ERR_OVERFLOW,
+    return fileio_error(err, errlen, INFINI_ERR_OVERFLOW,
                     "tensor " NAME_FMT ": byte count overflows", t->name);
   t->count = count;
   t->begin = *pos;
@@ -444,7 +434,7 @@ static infini_status add_metadata(json_t *root, const st_meta *m,
   for (size_t i = 0; i < n_meta; i++)
     if (json_object_get(obj, m[i].key) ||
         json_object_set_new(obj, m[i].key, json_string(m[i].value)))
-      return st_error(err, errlen, INFINI_ERR_PARAM,
+      return fileio_error(err, errlen, INFINI_ERR_PARAM,
                       "metadata " NAME_FMT " is repeated or not UTF-8",
                       m[i].key);
   return INFINI_OK;
@@ -460,7 +450,7 @@ static infini_status build_header(json_t *root, st_tensor *t, size_t n,
       return st;
     if (strcmp(t[i].name, "__metadata__") == 0 ||
         json_object_get(root, t[i].name))
-      return st_error(err, errlen, INFINI_ERR_PARAM,
+      return fileio_error(err, errlen, INFINI_ERR_PARAM,
                       "tensor name " NAME_FMT " is reserved or repeated",
                       t[i].name);
     if (json_object_set_new(root, t[i].name, tensor_entry(&t[i])))

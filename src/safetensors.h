@@ -121,12 +121,5 @@ void st_encode_f32(const float *x, size_t count, unsigned char *out);
 /** Write count floats to f as F32 little-endian; 0 on success. */
 int st_write_f32(FILE *f, const float *x, size_t count);
 
-/** Format a sentence into err (when it has room) and return status, so a
- *  reader can write `return st_error(err, errlen, INFINI_ERR_FORMAT, ...)`. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-infini_status st_error(char *err, size_t errlen, infini_status status,
-                       const char *fmt, ...);
 
 #endif
