@@ -9,7 +9,7 @@
  *               strides and calls a backend through the public API
  *   judge.c     applies the tolerance model (tol_judge) to a case's outputs,
  *               alternatives of acceptable tests included
- *   diagnose.c  explains a failure by a known convention difference
+ *   diagnose.c  explains a failure by the catalogue of known deviations
  *   report.c    table, TAP, JUnit XML and JSON reports (atomic writes)
  *   files.c     the file workflow: export inputs, check outputs
  */
@@ -156,6 +156,18 @@ typedef enum cf_outcome {
 
 const char *cf_outcome_name(cf_outcome o); /* "pass", "fail", ... */
 
+/** What explains a failure: catalogue entries (conformance/catalogue.h),
+ *  best first, each with its parameter and its ratio; n = 0 when no known
+ *  cause explains the outputs clearly better than the spec does. */
+#define CF_DIAG_MAX 4
+typedef struct cf_diagnosis {
+  int n;
+  int id[CF_DIAG_MAX];      /* cat_id */
+  double param[CF_DIAG_MAX];
+  double ratio[CF_DIAG_MAX];
+  double spec_ratio;        /* the same measure against the spec */
+} cf_diagnosis;
+
 /** The verdict on one case for one backend (or one file set). */
 typedef struct cf_result {
   const char *backend;
@@ -167,7 +179,8 @@ typedef struct cf_result {
   char index[64];         /* ... and element, "[1][2]" */
   double got, expected, allowed;
   char *message;          /* failure: several lines; skip: the reason */
-  char *diagnosis;        /* "looks like: ...; see docs/spec.md Sx" or NULL */
+  char *diagnosis;        /* "looks like NAME: ...", or NULL */
+  cf_diagnosis diag;      /* the catalogue entries it names (diag.n = 0: none) */
   double seconds;
 } cf_result;
 
@@ -187,17 +200,19 @@ bool cf_run_case(infini_context *ctx, const cf_case *c, cf_outputs *got,
 
 /* ---- diagnosis (diagnose.c) ---------------------------------------------- */
 
-/** When the outputs of a failed case match a known convention difference,
- *  a malloc'd line "looks like: ...; see docs/spec.md Sx", else NULL. */
+/** When a catalogue deviation explains the outputs of a failed case, a
+ *  malloc'd line "looks like NAME: message (...; docs/spec.md Sx;
+ *  docs/mutants.md)" naming it, and *d filled; else NULL (d->n = 0). The
+ *  result depends on this case and these outputs only. */
+char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs *got,
+                        cf_diagnosis *d);
+/** cf_diagnose_names without the details. */
 char *cf_diagnose(const cf_case *c, tol_profile profile, const cf_outputs *got);
-/** Forget what earlier diagnoses found (call when another backend starts). */
-void cf_diagnose_reset(void);
-/** For the tests: the outputs (rounded to float) of the diagnosis model of
- *  a case under a named alternative: "none" (the specification),
- *  "gate_swap", "first_unmixed", "update_first", "eps:1e-6", "scale:0.125",
- *  "kv_swap_mem", "delta_from_updated", "z_frozen", ... (diagnose.c lists
- *  them). false for an unknown name. */
-bool cf_diagnose_model(const cf_case *c, const char *alt, cf_outputs *out);
+/** For the tests: the outputs (rounded to float) of the one configurable
+ *  implementation on a case under a configuration of the catalogue,
+ *  "none" (the specification) or NAME[=VALUE][+...] ("gate_swap",
+ *  "eps_added=1e-6", "scale_other=0.125"). false for a bad name. */
+bool cf_diagnose_model(const cf_case *c, const char *spec, cf_outputs *out);
 
 /* ---- collected results and reports (report.c) ---------------------------- */
 

@@ -378,7 +378,7 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
     read_outputs(c, dir, &got);
     cf_judge(c, profile, &got, r);
     if (r->failed && diagnose)
-      r->diagnosis = cf_diagnose(c, profile, &got);
+      r->diagnosis = cf_diagnose_names(c, profile, &got, &r->diag);
     cf_outputs_free(&got);
     if (c->xfail)
       r->outcome = r->failed ? CF_XFAIL : CF_XPASS;

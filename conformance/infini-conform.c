@@ -381,7 +381,6 @@ static void run_backend(const infini_backend *be, cf_case *cases, size_t n,
                         const options *o, cf_report *rep) {
   infini_context *ctx = NULL;
   infini_status st = infini_context_create(be, &ctx);
-  cf_diagnose_reset();
   for (size_t i = 0; i < n; i++) {
     cf_result *r = cf_report_add(rep);
     r->backend = be->name;
@@ -408,7 +407,7 @@ static void run_backend(const infini_backend *be, cf_case *cases, size_t n,
       } else {
         cf_judge(&cases[i], o->profile, &got, r);
         if (r->failed && !o->no_diagnose)
-          r->diagnosis = cf_diagnose(&cases[i], o->profile, &got);
+          r->diagnosis = cf_diagnose_names(&cases[i], o->profile, &got, &r->diag);
       }
       cf_outputs_free(&got);
     }

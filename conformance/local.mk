@@ -14,6 +14,12 @@
 ##   when numpy is not importable, run by automake's plain test-driver via
 ##   the .test extension).
 
+## The catalogue of known deviations (conformance/catalogue.h): one table
+## read by the mutants, the diagnoser, the model's mutants and the docs.
+noinst_LTLIBRARIES += conformance/libinfini_catalogue.la
+conformance_libinfini_catalogue_la_SOURCES = \
+	conformance/catalogue.h conformance/catalogue.c
+
 ## Everything but main() is a convenience library, shared with the test.
 noinst_LTLIBRARIES += conformance/libinfini_conform.la
 conformance_libinfini_conform_la_SOURCES = \
@@ -32,7 +38,9 @@ conformance_libinfini_conform_la_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	-DINFINI_BUILDDIR='"$(abs_top_builddir)"' \
 	-DINFINI_PKGDATADIR='"$(pkgdatadir)"'
 ## tolerance.c is in libinfini_vectors.la (vectors/local.mk).
-conform_ldadd = conformance/libinfini_conform.la libinfini.la \
+conform_ldadd = conformance/libinfini_conform.la \
+	conformance/mutants/libinfini_deviant_f64.la \
+	conformance/libinfini_catalogue.la libinfini.la \
 	vectors/libinfini_vectors.la ref/libinfini_oracle.la \
 	$(JANSSON_LIBS) $(NETTLE_LIBS) -lm
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "conformance/catalogue.h"
 #include "conformance/conform.h"
 
 /* ---- the collection ------------------------------------------------------ */
@@ -523,6 +524,20 @@ bool cf_report_junit(const cf_report *rep, const char *path, char *err, size_t e
 
 /* JSON has no NaN or infinity: finite numbers as numbers, others as null
  * plus a string form where it matters. */
+/* The catalogue entries a diagnosis names, as ["NAME", "NAME=VALUE"]. */
+static json_t *diagnosed_names(const cf_diagnosis *d) {
+  json_t *a = json_array();
+  for (int i = 0; i < d->n; i++) {
+    char name[96];
+    if (cat_has_param((cat_id)d->id[i]))
+      snprintf(name, sizeof name, "%s=%.6g", cat_get((cat_id)d->id[i])->name, d->param[i]);
+    else
+      snprintf(name, sizeof name, "%s", cat_get((cat_id)d->id[i])->name);
+    json_array_append_new(a, json_string(name));
+  }
+  return a;
+}
+
 static json_t *json_num(double x) {
   return isfinite(x) ? json_real(x) : json_null();
 }
@@ -615,6 +630,8 @@ bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t er
       json_object_set_new(c, "message", json_string(r->message));
     if (r->diagnosis)
       json_object_set_new(c, "diagnosis", json_string(r->diagnosis));
+    if (r->diag.n > 0)
+      json_object_set_new(c, "diagnosed", diagnosed_names(&r->diag));
     json_object_set_new(c, "seconds", json_real(r->seconds));
     json_array_append_new(cases, c);
   }

@@ -26,7 +26,7 @@ double infini_exp_oracle(double x);
 #include "ref/model_ops.h"
 
 
-#define MUT(name) (m->mut == DM_##name)
+#define MUT(name) (m->mut == CAT_##name)
 #define U 0x1p-24 /* unit roundoff of float32 */
 
 typedef struct dm_layer {
@@ -58,18 +58,14 @@ struct dm_stream {
 
 #define NAME(name, desc) #name,
 #define DESC(name, desc) desc,
-static const char *const mutant_names[] = {DM_MUTANTS(NAME)};
-static const char *const mutant_descs[] = {DM_MUTANTS(DESC)};
-static const char *const variant_names[] = {DM_VARIANTS(NAME)};
-static const char *const variant_descs[] = {DM_VARIANTS(DESC)};
 static const char *const site_names[] = {DM_SITES(NAME)};
 static const char *const site_descs[] = {DM_SITES(DESC)};
 #undef NAME
 #undef DESC
-const char *dm_mutant_name(dm_mutant x) { return mutant_names[x]; }
-const char *dm_mutant_desc(dm_mutant x) { return mutant_descs[x]; }
-const char *dm_variant_name(dm_variant x) { return variant_names[x]; }
-const char *dm_variant_desc(dm_variant x) { return variant_descs[x]; }
+const char *dm_mutant_name(dm_mutant x) { return x == DM_NONE ? "none" : cat_get(x)->name; }
+const char *dm_mutant_desc(dm_mutant x) { return x == DM_NONE ? "no mutation" : cat_get(x)->message; }
+const char *dm_variant_name(dm_variant x) { return cat_get(x)->name; }
+const char *dm_variant_desc(dm_variant x) { return cat_get(x)->message; }
 const char *dm_site_name(dm_site x) { return site_names[x]; }
 const char *dm_site_desc(dm_site x) { return site_descs[x]; }
 
@@ -165,7 +161,7 @@ infini_status dm_create(const infini_model *model, dm_mutant mutant,
   m->lm_head = take(&p, model->lm_head, V * D);
   for (ptrdiff_t l = 0; l < c->n_layers; l++) {
     copy_layer(m, &model->layers[l], &m->layers[l], &p);
-    if (variant == DV_rope_interleaved) {
+    if (variant == CAT_rope_interleaved) {
       interleave_rows(m->layers[l].wq, c->n_heads, c->d_head, D, tmp);
       interleave_rows(m->layers[l].wk, c->n_kv_heads, c->d_head, D, tmp);
     }
@@ -271,7 +267,7 @@ static void dense(dmodel *m, const double *w, ptrdiff_t rows, ptrdiff_t cols,
  * the interleaved variant rotates (2i, 2i + 1). */
 static void rope(dmodel *m, const double *x, double p, double *y) {
   const ptrdiff_t dh = m->c.d_head, half = dh / 2;
-  const bool inter = m->var == DV_rope_interleaved;
+  const bool inter = m->var == CAT_rope_interleaved;
   for (ptrdiff_t i = 0; i < half; i++) {
     const ptrdiff_t a = inter ? 2 * i : i, b = inter ? 2 * i + 1 : i + half;
     const double freq = infini_exp_oracle(-(2.0 * (double)i / (double)dh) *
@@ -444,7 +440,7 @@ static void project(dmodel *m, dm_stream *s, ptrdiff_t l, const chunk *ck) {
     dense(m, w->wk, hkv, D, s->un, k);
     dense(m, w->wv, hkv, D, s->un, s->v + off + row * hkv);
     /* In-segment positions (docs/model.md); the variant uses the stream's. */
-    const double p = m->var == DV_abs_positions ? (double)(ck->pos + (uint64_t)i)
+    const double p = m->var == CAT_abs_positions ? (double)(ck->pos + (uint64_t)i)
                                                 : (double)row;
     for (ptrdiff_t h = 0; h < hq; h += dh)
       position(m, q + h, p, qr + h);
@@ -538,7 +534,7 @@ static void end_segment(dmodel *m, dm_stream *s, const chunk *ck, double *work) 
     if (!folds_early(m, ck))
       fold_segment(m, s, l, ck->seg_n, work);
   /* MUTANT memory_reset: nothing carries over to the next segment. */
-  if (MUT(memory_reset)) {
+  if (MUT(mem_reset)) {
     memset(s->mem, 0, sizeof(double) * mem_n * (size_t)c->d_head);
     memset(s->z, 0, sizeof(double) * mem_n);
   }

@@ -19,36 +19,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "conformance/catalogue.h"
 #include "infini_model.h"
 
-/* X(name, description): the mutations (plausible bugs). */
-#define DM_MUTANTS(X)                                                         \
-  X(none, "no mutation")                                                      \
-  X(rope_before_memory, "RoPE applied before the memory: rotated Q/K feed retrieval and update") \
-  X(shared_memory, "one memory shared by every layer")                        \
-  X(memory_reset, "memory reset at every segment")                            \
-  X(update_first, "memory updated with the segment before its retrieval")     \
-  X(boundary_off_by_one, "segment boundary off by one (first segment N-1 tokens)") \
-  X(gqa_mod, "GQA mapping h % H_kv instead of h / G")                         \
-  X(rms_no_eps, "RMSNorm without eps")                                        \
-  X(rms_mean, "RMSNorm with the mean: (x - mean) / std, LayerNorm-style")     \
-  X(gelu, "SiLU replaced by GELU in the SwiGLU")                              \
-  X(no_final_norm, "final RMSNorm skipped")
+/* The mutations and variants are the catalogue's entries marked CAT_MODEL
+ * (conformance/catalogue.h): a mutant is a bug entry, DM_NONE none. */
+typedef cat_id dm_mutant;
+typedef cat_id dm_variant;
+#define DM_NONE CAT_COUNT
 
-/* X(name, description): the correct variants. */
-#define DM_VARIANTS(X)                                                        \
-  X(plain, "the implementation as written, whole segments per call")          \
-  X(abs_positions, "RoPE at absolute stream positions (equal in exact arithmetic)") \
-  X(token_by_token, "the stream fed one token per call")                      \
-  X(rope_interleaved, "RoPE on interleaved pairs, Q/K weight rows permuted to match")
-
-#define DM_ENUM(name, desc) DM_##name,
-typedef enum dm_mutant { DM_MUTANTS(DM_ENUM) DM_MUTANT_COUNT } dm_mutant;
-#undef DM_ENUM
-#define DV_ENUM(name, desc) DV_##name,
-typedef enum dm_variant { DM_VARIANTS(DV_ENUM) DM_VARIANT_COUNT } dm_variant;
-#undef DV_ENUM
-
+/** The entry's name and message ("none" for DM_NONE). */
 const char *dm_mutant_name(dm_mutant m);
 const char *dm_mutant_desc(dm_mutant m);
 const char *dm_variant_name(dm_variant v);

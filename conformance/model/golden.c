@@ -197,7 +197,7 @@ bool mg_tolerance(const infini_model *model, const int32_t *tok,
   const size_t cells = (size_t)(segments * (L + 1));
   dmodel *m = NULL;
   runs r = {0};
-  bool ok = runs_alloc(c, T, &r) && dm_create(model, DM_none, DV_plain, &m) == INFINI_OK;
+  bool ok = runs_alloc(c, T, &r) && dm_create(model, DM_NONE, CAT_plain, &m) == INFINI_OK;
   ok = ok && dm_run(m, tok, T, r.l0, r.h0);
   memset(tol, 0, cells * sizeof(double));
   for (unsigned site = 0; ok && site < DM_SITE_COUNT; site++) {

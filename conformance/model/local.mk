@@ -18,6 +18,7 @@ model_golden_cppflags = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS) \
 	-DINFINI_SRCDIR='"$(abs_top_srcdir)"'
 model_golden_cflags = $(AM_CFLAGS) $(FP_CONTRACT_OFF_CFLAGS)
 model_golden_ldadd = conformance/model/libinfini_model_golden.la \
+	conformance/libinfini_catalogue.la \
 	vectors/libinfini_vectors.la ref/libinfini_oracle.la libinfini.la -lm
 
 noinst_LTLIBRARIES += conformance/model/libinfini_model_golden.la

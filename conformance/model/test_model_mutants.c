@@ -28,11 +28,11 @@
  * states of mean square ~1.3 by 4e-6 relatively, under the model's
  * tolerance; the presets with eps 2^-6 judge it. */
 static bool applies(dm_mutant mu, const infini_model_config *c) {
-  if (mu == DM_rms_no_eps)
+  if (mu == CAT_rms_no_eps)
     return c->norm_eps >= 1e-3f;
-  if (mu == DM_gqa_mod)
+  if (mu == CAT_gqa_mod)
     return c->n_heads != c->n_kv_heads;
-  if (mu == DM_rope_before_memory)
+  if (mu == CAT_rope_before_memory)
     return c->position == INFINI_POSITION_ROPE;
   return true;
 }
@@ -67,7 +67,7 @@ static bool judge(const mg_set *s, const infini_model *model, dm_mutant mu,
   double *hidden = malloc(sizeof(double) * (size_t)(c->n_layers * s->tokens * c->d_model));
   dmodel *m = NULL;
   bool ok = logits && hidden && dm_create(model, mu, va, &m) == INFINI_OK &&
-            run(m, s, va == DV_token_by_token, logits, hidden);
+            run(m, s, va == CAT_token_by_token, logits, hidden);
   if (ok)
     mg_judge(s, s->segments, (mg_view){NULL, logits, s->tokens},
              (mg_view){NULL, hidden, s->tokens}, NULL, v);
@@ -114,7 +114,7 @@ static double check_mutant(const loaded *w, dm_mutant mu) {
     if (!applies(mu, c))
       continue;
     judged++;
-    ok = judge(&w->set[i], w->model[i], mu, DV_plain, &v) && ok && v.worst > 1.0;
+    ok = judge(&w->set[i], w->model[i], mu, CAT_plain, &v) && ok && v.worst > 1.0;
     if (v.first_fail_seg >= 0)
       mg_tensor_name(c, v.first_fail_tensor, first, sizeof first);
     mg_tensor_name(c, v.tensor, worst, sizeof worst);
@@ -136,7 +136,7 @@ static double check_variant(const loaded *w, dm_variant va) {
   char where[64] = "-", at[32];
   for (size_t i = 0; i < w->n; i++) {
     mg_verdict v = {0};
-    ok = judge(&w->set[i], w->model[i], DM_none, va, &v) && ok && v.worst <= 1.0;
+    ok = judge(&w->set[i], w->model[i], DM_NONE, va, &v) && ok && v.worst <= 1.0;
     if (v.worst >= strongest) {
       strongest = v.worst;
       mg_tensor_name(&w->set[i].config, v.tensor, at, sizeof at);
@@ -154,17 +154,19 @@ int main(int argc, char **argv) {
   if (!load_all(dir, &w))
     return tap_done();
   double weakest = INFINITY, strongest = 0.0;
-  dm_mutant weak_m = DM_none;
-  dm_variant strong_v = DV_plain;
-  for (int mu = 1; mu < DM_MUTANT_COUNT; mu++) {
-    const double r = check_mutant(&w, (dm_mutant)mu);
-    if (r < weakest)
-      weakest = r, weak_m = (dm_mutant)mu;
-  }
-  for (int va = 0; va < DM_VARIANT_COUNT; va++) {
-    const double r = check_variant(&w, (dm_variant)va);
-    if (r > strongest)
-      strongest = r, strong_v = (dm_variant)va;
+  dm_mutant weak_m = DM_NONE;
+  dm_variant strong_v = CAT_plain;
+  /* Every bug and variant of the catalogue that concerns the model. */
+  for (int id = 0; id < CAT_COUNT; id++) {
+    const cat_entry *e = cat_get((cat_id)id);
+    if (!(e->ops & CAT_MODEL))
+      continue;
+    const double r = e->kind == CAT_BUG ? check_mutant(&w, (cat_id)id)
+                                        : check_variant(&w, (cat_id)id);
+    if (e->kind == CAT_BUG && r < weakest)
+      weakest = r, weak_m = (cat_id)id;
+    if (e->kind == CAT_VARIANT && r > strongest)
+      strongest = r, strong_v = (cat_id)id;
   }
   tap_ok(weakest > 1.0 && strongest <= 1.0,
          "margin: weakest mutant %s %.3g, strongest variant %s %.3g: factor %.3g",

@@ -1,28 +1,35 @@
 #!/bin/sh
 # conformance/mutants/check-mutants.sh - the proof that the conformance
-# suite discriminates (docs/mutants.md). TAP, one case per configuration
-# of the plugin infini_mutant.so:
+# suite discriminates and that its diagnoses name the right cause
+# (docs/mutants.md). Every operator-level entry of the catalogue
+# (conformance/catalogue.h, listed by `mutant-report --list`) runs through
+# `infini-conform --plugin infini_mutant.so` under every profile (fp32,
+# bf16, fp16). TAP, one line per run:
 #
-#   - every mutant (a deliberate, realistic bug) is REJECTED by
-#     `infini-conform --plugin infini_mutant.so --backend mutant-NAME`
-#     under the fp32 profile: exit status 1 (failures), not 2 (usage);
-#   - every correct variant is ACCEPTED (exit 0) under the profile it
-#     claims: fp32 for all but bf16, which must be accepted under bf16 and
-#     rejected under fp32;
-#   - the margin: the smallest worst ratio (error / allowed error) among the
-#     mutants against the largest among the correct variants at fp32, from
-#     the runner's --json reports.
+#   - a mutant (one instance of a bug entry) is REJECTED (exit 1, not 2)
+#     under each profile the catalogue says it is visible in; under the
+#     others its verdict is reported (a looser profile may let it pass);
+#     wherever it fails, no failure is diagnosed as another entry only, and
+#     a diagnosable entry is named (as itself or a declared alias) at least
+#     once;
+#   - a correct variant is ACCEPTED under the profile it claims and every
+#     coarser one (fp32 < fp16 < bf16), and REJECTED under the finer ones
+#     (bf16 under fp32 and fp16, tf32 under fp32) without any entry of the
+#     catalogue being named ("no wrong names");
+#   - the margin per profile: the smallest worst ratio (error / allowed
+#     error) among the mutants visible there against the largest among the
+#     variants accepted there.
 #
 # Run by `make check` from the top build directory. Skips (TAP "1..0 #
-# SKIP", which the TAP driver reports as SKIP) only while infini-conform
-# does not exist in the build tree. Reports and logs are left in
-# conformance/mutants/reports/ for inspection.
+# SKIP") only while infini-conform does not exist in the build tree.
+# Reports and logs are left in conformance/mutants/reports/.
 
 LC_ALL=C
 export LC_ALL
 
 here=conformance/mutants
 reports=$here/reports
+profiles="fp32 bf16 fp16"
 
 # ---- the tools ------------------------------------------------------------
 
@@ -68,30 +75,38 @@ configs=$("$lister" --list) || {
 
 # ---- the runs, a few at a time --------------------------------------------
 
-# Every run: "<kind> <name> <profile> <expected exit status>".
-{
-  echo "$configs" | awk '$1 == "mutant" { print "mutant", $2, "fp32", 1 }'
-  echo "$configs" | awk '$1 == "variant" {
-    print "variant", $2, $3, 0
-    if ($3 != "fp32") print "variant", $2, "fp32", 1 }'
-} >"$reports/runs.list"
+# Every run: "<kind> <spec> <backend> <profile> <expected exit> <entry> <diagnosable>".
+echo "$configs" | awk -v profiles="$profiles" '
+  BEGIN { np = split(profiles, P, " ") }
+  $1 == "mutant" {
+    for (i = 1; i <= np; i++)
+      print "mutant", $2, $3, P[i], (index("," $4 ",", "," P[i] ",") ? 1 : "-"), $5, $6
+  }
+  $1 == "variant" {
+    # accepted under its profile and every coarser one (unit roundoffs
+    # fp32 2^-24 < fp16 2^-11 < bf16 2^-8), rejected under finer ones
+    split("fp32 fp16 bf16", order, " ")
+    for (k = 1; k <= 3; k++) rank[order[k]] = k
+    for (i = 1; i <= np; i++)
+      print "variant", $2, $3, P[i], (rank[P[i]] >= rank[$4]) ? 0 : 1, $2, "no"
+  }' >"$reports/runs.list"
 
-# run_one KIND NAME PROFILE: infini-conform on the plugin configured as
-# KIND-NAME under PROFILE; exit status in $base.rc, output in $base.log.
+# run_one SPEC KIND BACKEND PROFILE: infini-conform on the plugin so
+# configured; exit status in $base.rc, output in $base.log.
 run_one() {
-  if [ "$1" = mutant ]; then m=$2 v=; else m= v=$2; fi
-  b=$reports/$1-$2.$3
+  if [ "$2" = mutant ]; then m=$1 v=; else m= v=$1; fi
+  b=$reports/$3.$4
   rm -f "$b.json" "$b.rc"
   INFINI_MUTANT=$m INFINI_VARIANT=$v \
-    "$runner" --plugin "$so" --backend "$1-$2" --profile "$3" \
+    "$runner" --plugin "$so" --backend "$3" --profile "$4" \
     --json "$b.json" </dev/null >"$b.log" 2>&1
   echo $? >"$b.rc"
 }
 
 jobs=${INFINI_MUTANT_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 i=0
-while read -r kind name profile expected; do
-  run_one "$kind" "$name" "$profile" &
+while read -r kind spec backend profile expected entry diag; do
+  run_one "$spec" "$kind" "$backend" "$profile" &
   i=$((i + 1))
   [ $((i % jobs)) = 0 ] && wait
 done <"$reports/runs.list"
@@ -101,77 +116,93 @@ wait
 
 n=0
 n_failed=0
-: >"$reports/mutants.ratios"   # "<worst ratio> <name>", one per line
-: >"$reports/variants.ratios"
+: >"$reports/ratios"   # "<profile> <mutant|variant> <worst ratio> <spec>"
 
-# verdict KIND NAME PROFILE EXPECTED: one TAP line; on failure, the
-# runner's last lines as comments. Adds the worst ratio to the lists.
-verdict() {
-  backend=$1-$2
-  base=$reports/$backend.$3
+# summary BACKEND PROFILE: sets $rc, $worst and $summary from the report.
+summary() {
+  base=$reports/$1.$2
   rc=$(cat "$base.rc" 2>/dev/null || echo "?")
   worst=nan summary="no JSON report"
-  if [ -f "$base.json" ]; then
-    # <backend> <worst> <cases> <failed> <unjudged> <where> <caught>
-    line=$("$lister" --worst "$base.json" "$backend" 2>>"$base.log")
-    set -- $line
-    if [ $# -ge 7 ]; then
-      worst=$2
-      summary="worst ratio $2 at $6; $4 of $3 cases failed"
-      [ "$5" != 0 ] && summary="$summary, $5 not judged"
-      [ "$7" != - ] && summary="$summary; caught by $7"
-    fi
-  fi
+  [ -f "$base.json" ] || return
+  # <backend> <worst> <cases> <failed> <unjudged> <where> <caught>
+  set -- $("$lister" --worst "$base.json" "$1" 2>>"$base.log")
+  [ $# -ge 7 ] || return
+  worst=$2
+  summary="worst ratio $2 at $6; $4 of $3 cases failed"
+  [ "$5" != 0 ] && summary="$summary, $5 not judged"
+  [ "$7" != - ] && summary="$summary; caught by $7"
 }
 
-for_run() { # KIND NAME PROFILE EXPECTED
-  verdict "$1" "$2" "$3"
-  if [ "$4" = 1 ]; then what="rejected"; else what="accepted"; fi
+# names BACKEND PROFILE ENTRY: sets $failed $self $other $none $others.
+names() {
+  set -- $("$lister" --diagnosed "$reports/$1.$2.json" "$1" "$3" 2>/dev/null)
+  failed=${1:-0} self=${2:-0} other=${3:-0} none=${4:-0} others=${5:--}
+}
+
+tap() { # OK? DESCRIPTION
   n=$((n + 1))
-  if [ "$rc" = "$4" ]; then
-    echo "ok $n - $1 $2 $what at $3 (exit $rc; $summary)"
+  if [ "$1" = yes ]; then
+    echo "ok $n - $2"
   else
     n_failed=$((n_failed + 1))
-    echo "not ok $n - $1 $2 $what at $3 (exit $rc, expected $4; $summary)"
-    tail -n 15 "$base.log" 2>/dev/null | sed 's/^/#   /'
-  fi
-  if [ "$3" = fp32 ] && [ "$1" = mutant ]; then
-    echo "$worst $2" >>"$reports/mutants.ratios"
-  elif [ "$3" = fp32 ] && [ "$4" = 0 ]; then
-    echo "$worst $2" >>"$reports/variants.ratios"
+    echo "not ok $n - $2"
   fi
 }
 
-while read -r kind name profile expected; do
-  for_run "$kind" "$name" "$profile" "$expected"
+while read -r kind spec backend profile expected entry diag; do
+  summary "$backend" "$profile"
+  names "$backend" "$profile" "$entry"
+  ok=yes
+  case $expected in
+  1) what=rejected ;;
+  0) what=accepted ;;
+  *) # a profile the catalogue does not claim: either verdict, reported
+    case $rc in 0) what="accepted (not claimed)" ;; 1) what="rejected (not claimed)" ;;
+    *) what="run (not claimed)"; ok=no ;; esac
+    expected=$rc ;;
+  esac
+  [ "$rc" = "$expected" ] || ok=no
+  said="diagnosed: $self as itself, $other as another ($others), $none not"
+  if [ "$kind" = mutant ]; then
+    # never another entry alone; a diagnosable one named somewhere
+    [ "$other" = 0 ] || ok=no
+    [ "$diag" = no ] || [ "$failed" = 0 ] || [ "$self" -gt 0 ] || ok=no
+  else
+    [ "$other" = 0 ] || ok=no # no wrong names
+  fi
+  tap $ok "$kind $spec $what at $profile (exit $rc, expected $expected; $summary; $said)"
+  [ $ok = yes ] || tail -n 15 "$reports/$backend.$profile.log" 2>/dev/null | sed 's/^/#   /'
+  if [ "$rc" = "$expected" ]; then
+    echo "$profile $kind $worst $spec $expected" >>"$reports/ratios"
+  fi
 done <"$reports/runs.list"
 
-# ---- the margin --------------------------------------------------------------
+# ---- the margins --------------------------------------------------------------
 
-# Smallest worst ratio among mutants (a mutant with no judged case counts
-# as 0: not shown to be caught), largest among the fp32 variants.
-margin=$(awk '
-  FNR == 1 { file++ }
-  { r = ($1 == "nan") ? 0 : ($1 == "inf" ? 1e308 : $1 + 0) }
-  file == 1 && (!seen_m || r < min_m) { min_m = r; name_m = $2; seen_m = 1 }
-  file == 2 && (!seen_v || r > max_v) { max_v = r; name_v = $2; seen_v = 1 }
-  END {
-    if (!seen_m || !seen_v) { print "none"; exit }
-    ok = (min_m > 1 && max_v <= 1) ? "yes" : "no"
-    if (max_v > 0) f = sprintf("%.3g", min_m / max_v); else f = "inf"
-    printf "%s %.4g %s %.4g %s %s\n", ok, min_m, name_m, max_v, name_v, f
-  }' "$reports/mutants.ratios" "$reports/variants.ratios")
-n=$((n + 1))
-if [ "$margin" = none ]; then
-  n_failed=$((n_failed + 1))
-  echo "not ok $n - margin: no ratios were collected"
-else
+# Per profile: the smallest worst ratio among the mutants rejected there
+# (nan, a mutant with no judged case, counts as 0) against the largest
+# among the variants accepted there.
+for profile in $profiles; do
+  margin=$(awk -v p="$profile" '
+    $1 != p { next }
+    { r = ($3 == "nan") ? 0 : ($3 == "inf" ? 1e308 : $3 + 0) }
+    $2 == "mutant" && $5 == 1 && (!sm || r < min_m) { min_m = r; name_m = $4; sm = 1 }
+    $2 == "variant" && $5 == 0 && (!sv || r > max_v) { max_v = r; name_v = $4; sv = 1 }
+    END {
+      if (!sm || !sv) { print "none"; exit }
+      ok = (min_m > 1 && max_v <= 1) ? "yes" : "no"
+      f = (max_v > 0) ? sprintf("%.3g", min_m / max_v) : "inf"
+      printf "%s %.4g %s %.4g %s %s\n", ok, min_m, name_m, max_v, name_v, f
+    }' "$reports/ratios")
+  if [ "$margin" = none ]; then
+    tap no "margin at $profile: no ratios were collected"
+    continue
+  fi
   set -- $margin
-  echo "# margin at fp32: smallest mutant worst ratio $2 ($3) against largest" \
+  echo "# margin at $profile: smallest mutant worst ratio $2 ($3) against largest" \
        "correct-variant worst ratio $4 ($5): factor $6"
-  [ "$1" = yes ] || { printf 'not '; n_failed=$((n_failed + 1)); }
-  echo "ok $n - margin: every mutant's worst ratio ($2, $3) above 1, every fp32 variant's ($4, $5) at most 1"
-fi
+  tap "$1" "margin at $profile: every rejected mutant's worst ratio ($2, $3) above 1, every accepted variant's ($4, $5) at most 1"
+done
 
 echo "1..$n"
 [ "$n_failed" = 0 ]

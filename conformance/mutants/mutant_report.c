@@ -1,20 +1,32 @@
 /*
- * conformance/mutants/mutant_report.c - the helper of check-mutants.sh:
+ * conformance/mutants/mutant_report.c - the catalogue's reader for the
+ * shell and the docs (helper of check-mutants.sh and test-catalogue-doc.sh):
  *
  *   mutant-report --list
- *       one line per configuration of infini_mutant.so:
- *         variant <name> <profile that must accept it>
- *         mutant <name>
+ *       one line per configuration of infini_mutant.so that check-mutants
+ *       runs, from conformance/catalogue.h:
+ *         mutant SPEC BACKEND PROFILES ENTRY DIAGNOSABLE
+ *         variant NAME BACKEND PROFILE
+ *       SPEC is what INFINI_MUTANT takes (NAME or NAME=VALUE, one per
+ *       instance of a parameterised entry), BACKEND the plugin's backend
+ *       name, PROFILES the profiles that must reject it (comma-separated),
+ *       DIAGNOSABLE yes or no.
  *   mutant-report --worst REPORT.json [BACKEND]
  *       from an infini-conform --json report, one line per backend (or for
  *       BACKEND only):
  *         <backend> <worst ratio> <cases> <failed> <unjudged> <where> <caught>
  *       The worst ratio is the largest per-case ratio (error / allowed
- *       error); "inf" when a case failed a NaN/Inf/zero rule, and cases that
- *       were not judged (a kernel error, a stray write: ratio null without
- *       ratio_text) are counted as unjudged. <where> is FILE:TCID/OPERATOR
- *       of the worst case; <caught> lists, per operator with a failed case,
- *       OPERATOR:FAILED/CASES separated by commas ("-" when none failed).
+ *       error); "inf" when a case failed a NaN/Inf/zero rule; cases that
+ *       were not judged (ratio null without ratio_text) are unjudged.
+ *       <where> is FILE:TCID/OPERATOR of the worst case; <caught> lists,
+ *       per operator with a failed case, OPERATOR:FAILED/CASES ("-": none).
+ *   mutant-report --diagnosed REPORT.json BACKEND ENTRY
+ *       how the failures of BACKEND were diagnosed, against ENTRY:
+ *         <failed> <as itself> <as another> <not diagnosed> <other names|->
+ *       "as itself": ENTRY or a declared alias is among the names (the
+ *       others explain the case as well); "as another": it is not.
+ *   mutant-report --markdown
+ *       the catalogue as the tables of docs/mutants.md.
  *
  * Exit status 0, or 2 for a usage error or an unreadable report.
  */
@@ -25,15 +37,84 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "conformance/mutants/impl.h"
+#include "conformance/catalogue.h"
+
+static const char *const profile_names[] = {"fp32", "bf16", "fp16"};
+
+/* "fp32,bf16" for a CAT_P_* mask ("-" for none). */
+static void profiles_text(unsigned mask, char *out, size_t len) {
+  size_t at = 0;
+  out[0] = '\0';
+  for (int p = 0; p < 3; p++)
+    if (mask & (1u << p))
+      at += (size_t)snprintf(out + at, len - at, "%s%s", at ? "," : "", profile_names[p]);
+  if (!at)
+    snprintf(out, len, "-");
+}
+
+/* The plugin's backend name for a configuration spec. */
+static void backend_of(const char *kind, const char *spec, char *out, size_t len) {
+  cat_config c;
+  char err[256], name[128];
+  if (!cat_config_parse(spec, &c, err, sizeof err)) {
+    snprintf(out, len, "?");
+    return;
+  }
+  cat_config_name(&c, name, sizeof name);
+  snprintf(out, len, "%s-%s", kind, name);
+}
 
 static int list(void) {
-  for (int v = 0; v < MV_COUNT; v++)
-    printf("variant %s %s\n", mut_variant_name((mut_variant)v),
-           mut_variant_profile((mut_variant)v));
-  for (int m = 1; m < MM_COUNT; m++)
-    printf("mutant %s\n", mut_mutation_name((mut_mutation)m));
+  for (int i = 0; i < CAT_COUNT; i++) {
+    const cat_entry *e = cat_get((cat_id)i);
+    char be[160], prof[32];
+    if (!(e->ops & CAT_OPS))
+      continue; /* model-level: test-model-mutants */
+    if (e->kind == CAT_VARIANT) {
+      backend_of("variant", e->name, be, sizeof be);
+      printf("variant %s %s %s\n", e->name, be, e->profile);
+      continue;
+    }
+    profiles_text(e->visible, prof, sizeof prof);
+    const char *diag = e->why_not[0] ? "no" : "yes";
+    if (!e->instances[0]) {
+      backend_of("mutant", e->name, be, sizeof be);
+      printf("mutant %s %s %s %s %s\n", e->name, be, prof, e->name, diag);
+      continue;
+    }
+    char values[128];
+    snprintf(values, sizeof values, "%s", e->instances);
+    for (char *save = NULL, *v = strtok_r(values, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
+      char spec[160];
+      snprintf(spec, sizeof spec, "%s=%s", e->name, v);
+      backend_of("mutant", spec, be, sizeof be);
+      printf("mutant %s %s %s %s %s\n", spec, be, prof, e->name, diag);
+    }
+  }
   return 0;
+}
+
+/* ---- reading reports ------------------------------------------------------- */
+
+static json_t *load_cases(const char *path, json_t **root) {
+  json_error_t jerr;
+  *root = json_load_file(path, 0, &jerr);
+  if (!*root) {
+    fprintf(stderr, "mutant-report: %s:%d: %s\n", path, jerr.line, jerr.text);
+    return NULL;
+  }
+  json_t *cases = json_object_get(*root, "cases");
+  if (!json_is_array(cases)) {
+    fprintf(stderr, "mutant-report: %s: no \"cases\" array\n", path);
+    json_decref(*root);
+    return NULL;
+  }
+  return cases;
+}
+
+static bool case_failed(json_t *c) {
+  const char *result = json_string_value(json_object_get(c, "result"));
+  return result && (strcmp(result, "fail") == 0 || strcmp(result, "xfail") == 0);
 }
 
 enum { MAX_OPS = 16 };
@@ -69,30 +150,48 @@ static double case_ratio(json_t *c) {
   if (json_is_number(r))
     return json_number_value(r);
   const char *text = json_string_value(json_object_get(c, "ratio_text"));
-  if (text)
-    return strtod(text, NULL); /* "inf", "-inf" and "nan" parse */
-  return NAN;
+  return text ? strtod(text, NULL) : NAN; /* "inf", "-inf" and "nan" parse */
+}
+
+static void tally_case(tally *t, json_t *c) {
+  const char *op = json_string_value(json_object_get(c, "operator"));
+  const bool failed = case_failed(c);
+  const double r = case_ratio(c);
+  t->cases++;
+  t->failed += failed;
+  count_op(t, op ? op : "?", failed);
+  if (isnan(r)) {
+    t->unjudged++;
+    return;
+  }
+  if (r > t->worst) {
+    const char *file = json_string_value(json_object_get(c, "file"));
+    t->worst = r;
+    snprintf(t->where, sizeof t->where, "%s:%lld/%s", file ? file : "?",
+             (long long)json_integer_value(json_object_get(c, "tcId")), op ? op : "?");
+  }
+}
+
+static void print_tally(const tally *t) {
+  printf("%s %.4g %ld %ld %ld %s ", t->backend, t->worst < 0 ? NAN : t->worst, t->cases,
+         t->failed, t->unjudged, t->where);
+  const char *sep = "";
+  for (int k = 0; k < t->n_ops; k++)
+    if (t->op_failed[k]) {
+      printf("%s%s:%ld/%ld", sep, t->op[k], t->op_failed[k], t->op_cases[k]);
+      sep = ",";
+    }
+  printf("%s\n", *sep ? "" : "-");
 }
 
 static int worst(const char *path, const char *only) {
-  json_error_t jerr;
-  json_t *root = json_load_file(path, 0, &jerr);
-  if (!root) {
-    fprintf(stderr, "mutant-report: %s:%d: %s\n", path, jerr.line, jerr.text);
+  json_t *root, *cases = load_cases(path, &root), *c;
+  if (!cases)
     return 2;
-  }
-  json_t *cases = json_object_get(root, "cases");
-  if (!json_is_array(cases)) {
-    fprintf(stderr, "mutant-report: %s: no \"cases\" array\n", path);
-    json_decref(root);
-    return 2;
-  }
-
   enum { MAX_BACKENDS = 64 };
   tally t[MAX_BACKENDS];
   int n = 0;
   size_t i;
-  json_t *c;
   json_array_foreach(cases, i, c) {
     const char *be = json_string_value(json_object_get(c, "backend"));
     if (!be || (only && strcmp(be, only) != 0))
@@ -103,53 +202,133 @@ static int worst(const char *path, const char *only) {
     if (b == n) {
       if (n == MAX_BACKENDS)
         continue;
-      t[n] = (tally){.backend = be, .worst = -1, .where = "-"};
-      n++;
+      t[n++] = (tally){.backend = be, .worst = -1, .where = "-"};
     }
-    const char *result = json_string_value(json_object_get(c, "result"));
-    const char *op = json_string_value(json_object_get(c, "operator"));
-    const bool failed =
-        result && (strcmp(result, "fail") == 0 || strcmp(result, "xfail") == 0);
-    const double r = case_ratio(c);
-    t[b].cases++;
-    t[b].failed += failed;
-    count_op(&t[b], op ? op : "?", failed);
-    if (isnan(r)) {
-      t[b].unjudged++;
-      continue;
-    }
-    if (r > t[b].worst) {
-      const char *file = json_string_value(json_object_get(c, "file"));
-      t[b].worst = r;
-      snprintf(t[b].where, sizeof t[b].where, "%s:%lld/%s", file ? file : "?",
-               (long long)json_integer_value(json_object_get(c, "tcId")),
-               op ? op : "?");
-    }
+    tally_case(&t[b], c);
   }
   if (only && n == 0)
     printf("%s nan 0 0 0 - -\n", only);
-  for (int b = 0; b < n; b++) {
-    printf("%s %.4g %ld %ld %ld %s ", t[b].backend,
-           t[b].worst < 0 ? NAN : t[b].worst, t[b].cases, t[b].failed,
-           t[b].unjudged, t[b].where);
-    const char *sep = "";
-    for (int k = 0; k < t[b].n_ops; k++)
-      if (t[b].op_failed[k]) {
-        printf("%s%s:%ld/%ld", sep, t[b].op[k], t[b].op_failed[k], t[b].op_cases[k]);
-        sep = ",";
-      }
-    printf("%s\n", *sep ? "" : "-");
-  }
+  for (int b = 0; b < n; b++)
+    print_tally(&t[b]);
   json_decref(root);
+  return 0;
+}
+
+/* Is `entry` (or an alias of it) among the names of a case's "diagnosed"
+ * array? When not, the names are appended to `others` (comma-separated,
+ * once each). */
+static bool names_self(json_t *names, cat_id entry, char *others, size_t len) {
+  size_t k;
+  json_t *n;
+  json_array_foreach(names, k, n) {
+    char base[96];
+    snprintf(base, sizeof base, "%s", json_string_value(n) ? json_string_value(n) : "?");
+    base[strcspn(base, "=")] = '\0';
+    cat_id id;
+    if (cat_find(base, &id) && cat_same(entry, id))
+      return true;
+  }
+  json_array_foreach(names, k, n) {
+    char base[96];
+    snprintf(base, sizeof base, "%s", json_string_value(n) ? json_string_value(n) : "?");
+    base[strcspn(base, "=")] = '\0';
+    if (!strstr(others, base) && strlen(others) + strlen(base) + 2 < len)
+      strcat(strcat(others, *others ? "," : ""), base);
+  }
+  return false;
+}
+
+static int diagnosed(const char *path, const char *backend, const char *entry_name) {
+  cat_id entry;
+  if (!cat_find(entry_name, &entry)) {
+    fprintf(stderr, "mutant-report: no catalogue entry '%s'\n", entry_name);
+    return 2;
+  }
+  json_t *root, *cases = load_cases(path, &root), *c;
+  if (!cases)
+    return 2;
+  long failed = 0, self = 0, other = 0, none = 0;
+  char others[512] = "";
+  size_t i;
+  json_array_foreach(cases, i, c) {
+    const char *be = json_string_value(json_object_get(c, "backend"));
+    if (!be || strcmp(be, backend) != 0 || !case_failed(c))
+      continue;
+    failed++;
+    json_t *names = json_object_get(c, "diagnosed");
+    if (!json_is_array(names) || json_array_size(names) == 0)
+      none++;
+    else if (names_self(names, entry, others, sizeof others))
+      self++;
+    else
+      other++;
+  }
+  printf("%ld %ld %ld %ld %s\n", failed, self, other, none, *others ? others : "-");
+  json_decref(root);
+  return 0;
+}
+
+/* ---- the docs' tables ---------------------------------------------------------- */
+
+static const char *const op_short[] = {"feature_map", "retrieve", "update_linear",
+                                       "update_delta", "mix", "local_attention",
+                                       "segment_step", "layer_step", "model"};
+
+static void ops_text(unsigned ops, char *out, size_t len) {
+  size_t at = 0;
+  out[0] = '\0';
+  if ((ops & CAT_OPS) == CAT_OPS)
+    at += (size_t)snprintf(out, len, "all operators");
+  for (int b = 0; b < 9; b++)
+    if ((ops & (1u << b)) && !(b < 8 && (ops & CAT_OPS) == CAT_OPS))
+      at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "", op_short[b]);
+}
+
+static int markdown(void) {
+  printf("| entry | what it models | operators | rule | rejected under | diagnosis |\n");
+  printf("|---|---|---|---|---|---|\n");
+  for (int i = 0; i < CAT_COUNT; i++) {
+    const cat_entry *e = cat_get((cat_id)i);
+    if (e->kind != CAT_BUG)
+      continue;
+    char ops[256], prof[32], msg[256];
+    ops_text(e->ops, ops, sizeof ops);
+    profiles_text(e->visible, prof, sizeof prof);
+    snprintf(msg, sizeof msg, "%s", e->message);
+    printf("| `%s`%s%s | %s | %s | %s | %s | %s |\n", e->name, e->instances[0] ? " = " : "",
+           e->instances, msg, ops, e->rule, (e->ops & CAT_OPS) ? prof : "model check",
+           e->why_not[0] ? e->why_not : (e->alias[0] ? "named (aliases: see below)" : "named"));
+  }
+  printf("\n| variant | what it does differently | operators | accepted under |\n");
+  printf("|---|---|---|---|\n");
+  for (int i = 0; i < CAT_COUNT; i++) {
+    const cat_entry *e = cat_get((cat_id)i);
+    char ops[256];
+    if (e->kind != CAT_VARIANT)
+      continue;
+    ops_text(e->ops, ops, sizeof ops);
+    printf("| `%s` | %s | %s | %s |\n", e->name, e->message, ops, e->profile);
+  }
+  printf("\nAliases (entries whose outputs coincide on some cases; either name is right):\n\n");
+  for (int i = 0; i < CAT_COUNT; i++) {
+    const cat_entry *e = cat_get((cat_id)i);
+    if (e->kind == CAT_BUG && e->alias[0])
+      printf("- `%s`: %s\n", e->name, e->alias);
+  }
   return 0;
 }
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--list") == 0)
     return list();
+  if (argc == 2 && strcmp(argv[1], "--markdown") == 0)
+    return markdown();
   if ((argc == 3 || argc == 4) && strcmp(argv[1], "--worst") == 0)
     return worst(argv[2], argc == 4 ? argv[3] : NULL);
-  fprintf(stderr, "usage: mutant-report --list\n"
-                  "       mutant-report --worst REPORT.json [BACKEND]\n");
+  if (argc == 5 && strcmp(argv[1], "--diagnosed") == 0)
+    return diagnosed(argv[2], argv[3], argv[4]);
+  fprintf(stderr, "usage: mutant-report --list | --markdown\n"
+                  "       mutant-report --worst REPORT.json [BACKEND]\n"
+                  "       mutant-report --diagnosed REPORT.json BACKEND ENTRY\n");
   return 2;
 }

@@ -4,7 +4,7 @@
  * in double):
  *
  *  - every correct VARIANT agrees with the oracle on every operator within
- *    a small normwise tolerance (fp32 variants: 2e-5; bf16: 5e-2), so a bug
+ *    a small normwise tolerance (fp32 variants: 2e-5; fp16: 1e-2; bf16: 5e-2), so a bug
  *    in impl.c's correct path is caught here and not mistaken for a
  *    discriminating suite;
  *  - every MUTANT differs from the oracle (normwise error > 1e-3, or a NaN
@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conformance/mutants/impl.h"
+
+static cat_config cfg; /* the configuration under test */
 #include "ref/ref.h"
 #include "tests/tap.h"
 
@@ -117,6 +119,8 @@ static const scenario scenarios[] = {
     {"large_logits", 6, 4, 4, 2, 1, 0, -30, 30, 1.0f, 0, 0.1f, 1, false, false},
     /* a tiny memory: denominators near 1e-5, where 1e-6 shows */
     {"small_memory", 5, 4, 4, 2, 2, 0, -1, 1, 0.5f, 0, 0.5f, 1e-6, false, true},
+    /* the same tiny memory with an eps of its size: eps ignored shows */
+    {"eps_tiny_memory", 5, 4, 4, 2, 2, 0, -1, 1, 0.5f, 1e-5f, 0.5f, 1e-6, false, true},
     /* a NaN query element: its row stays NaN (S16) */
     {"nan_query", 5, 4, 4, 2, 2, 0, -1, 1, 0.5f, 0, 0.5f, 1, true, true},
 };
@@ -167,20 +171,20 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
   double *qd = to_d(q, (size_t)(n * ldq)), *kd = to_d(k, (size_t)(n * ldk));
   double *vd = to_d(v, (size_t)(n * ldv));
 
-  void *work = xmalloc(mut_workspace_bytes(&shape));
+  void *work = NULL; /* impl.c takes its scratch from malloc */
   double *work_d = xmalloc(infini_ref_work_bytes_f64(&shape));
   float *out = xmalloc((size_t)(n * (dv > dk ? dv : dk)) * sizeof(float));
   double *out_d = xmalloc((size_t)(n * (dv > dk ? dv : dk)) * sizeof(double));
 
   /* feature map of q */
-  mut_feature_map(n, dk, q, ldq, out, dk);
+  dev_feature_map_f32(&cfg, n, dk, q, ldq, out, dk);
   infini_ref_feature_map_f64(n, dk, qd, ldq, out_d, dk);
   err[OP_FEATURE_MAP] = error_of(n, dk, out, dk, out_d, dk);
 
   /* retrieval from (m0, z0) */
   {
     double *md = to_d(m0, (size_t)(dk * dv)), *zd = to_d(z0, (size_t)dk);
-    mut_retrieve(&shape, q, ldq, m0, dv, z0, s->eps, out, dv);
+    dev_retrieve_f32(&cfg, &shape, q, ldq, m0, dv, z0, s->eps, out, dv);
     infini_ref_retrieve_f64(&shape, qd, ldq, md, dv, zd, s->eps, out_d, dv);
     err[OP_RETRIEVE] = error_of(n, dv, out, dv, out_d, dv);
     free(md), free(zd);
@@ -191,10 +195,10 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
     float *m = copy_f(m0, (size_t)(dk * dv)), *z = copy_f(z0, (size_t)dk);
     double *md = to_d(m0, (size_t)(dk * dv)), *zd = to_d(z0, (size_t)dk);
     if (rule == 0) {
-      mut_update_linear(&shape, k, ldk, v, ldv, m, dv, z);
+      dev_update_linear_f32(&cfg, &shape, k, ldk, v, ldv, m, dv, z);
       infini_ref_update_linear_f64(&shape, kd, ldk, vd, ldv, md, dv, zd);
     } else {
-      mut_update_delta(&shape, k, ldk, v, ldv, m, dv, z, s->eps, work);
+      dev_update_delta_f32(&cfg, &shape, k, ldk, v, ldv, m, dv, z, s->eps, work);
       infini_ref_update_delta_f64(&shape, kd, ldk, vd, ldv, md, dv, zd, s->eps, work_d);
     }
     err[OP_UPDATE_LINEAR + rule] =
@@ -205,13 +209,13 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
   /* mix of two random n x d_value blocks (v and k's first columns) */
   {
     const ptrdiff_t cols = dv < dk ? dv : dk;
-    mut_mix(n, cols, s->beta, v, ldv, k, ldk, out, cols);
+    dev_mix_f32(&cfg, n, cols, s->beta, v, ldv, k, ldk, out, cols);
     infini_ref_mix_f64(n, cols, s->beta, vd, ldv, kd, ldk, out_d, cols);
     err[OP_MIX] = error_of(n, cols, out, cols, out_d, cols);
   }
 
   /* local attention */
-  mut_local_attention(&shape, q, ldq, k, ldk, v, ldv, s->scale, out, dv, work);
+  dev_local_attention_f32(&cfg, &shape, q, ldq, k, ldk, v, ldv, s->scale, out, dv, work);
   infini_ref_local_attention_f64(&shape, qd, ldq, kd, ldk, vd, ldv, s->scale,
                                  out_d, dv, NULL);
   err[OP_LOCAL_ATTENTION] = error_of(n, dv, out, dv, out_d, dv);
@@ -231,7 +235,7 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
     for (int seg = 0; seg < SEGMENTS; seg++) {
       const ptrdiff_t rows = n - seg; /* segments of shrinking length */
       const infini_head_shape sh = {rows, dk, dv};
-      mut_segment_step(&sh, &p, q + seg * ldq, ldq, k, ldk, v + seg * ldv, ldv,
+      dev_segment_step_f32(&cfg, &sh, &p, q + seg * ldq, ldq, k, ldk, v + seg * ldv, ldv,
                        m, dv, z, out, dv, work);
       infini_ref_segment_step_f64(&sh, &p, qd + seg * ldq, ldq, kd, ldk,
                                   vd + seg * ldv, ldv, md, dv, zd, out_d, dv,
@@ -274,7 +278,7 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
         exit(99);
       for (int seg = 0; seg < SEGMENTS; seg++) {
         const ptrdiff_t rows = n - seg;
-        mut_layer_step(&c, rows, lqf + seg * lq, lq, lkf, lk, lvf + seg * lv, lv,
+        dev_layer_step_f32(&cfg, &c, rows, lqf + seg * lq, lq, lkf, lk, lvf + seg * lv, lv,
                        beta, m, z, lout, lo, work);
         infini_ref_layer_step_f64(&c, rows, lqd + seg * lq, lq, lkd, lk,
                                   lvd + seg * lv, lv, beta, md, zd, lout_d, lo,
@@ -291,52 +295,81 @@ static void run_scenario(const scenario *s, uint64_t seed, double err[OP_COUNT])
   }
 
   free(q), free(k), free(v), free(m0), free(z0), free(qd), free(kd), free(vd);
-  free(work), free(work_d), free(out), free(out_d);
+  free(work_d), free(out), free(out_d);
 }
 
 /* ---- main ------------------------------------------------------------- */
 
-int main(void) {
+/* The variants and bug instances of the catalogue that concern the
+ * operators (model-level ones are test-model-mutants'). */
+static bool operator_entry(const cat_entry *e) { return (e->ops & CAT_OPS) != 0; }
 
-  tap_diag("impl.c against the double oracle: %d variants, %d mutants",
-           (int)MV_COUNT, (int)MM_COUNT - 1);
-  /* Variants: each operator, worst over the variant scenarios. */
-  for (int vi = 0; vi < MV_COUNT; vi++) {
-    const mut_variant v = (mut_variant)vi;
-    const double tol = strcmp(mut_variant_profile(v), "bf16") == 0 ? 5e-2 : 2e-5;
-    mut_configure((mut_config){v, MM_NONE});
-    double worst[OP_COUNT] = {0};
-    const char *where[OP_COUNT] = {0};
-    for (size_t si = 0; si < N_SCENARIOS; si++) {
-      if (!scenarios[si].for_variants)
-        continue;
-      double err[OP_COUNT];
-      run_scenario(&scenarios[si], 1000 + si, err);
-      for (int op = 0; op < OP_COUNT; op++)
-        if (!where[op] || err[op] > worst[op])
-          worst[op] = err[op], where[op] = scenarios[si].name;
-    }
+static void check_variant(cat_id id) {
+  const cat_entry *e = cat_get(id);
+  /* normwise, a few unit roundoffs of the storage the profile models */
+  const double tol = strcmp(e->profile, "bf16") == 0   ? 5e-2
+                     : strcmp(e->profile, "fp16") == 0 ? 1e-2
+                                                       : 2e-5;
+  cat_config_init(&cfg);
+  cfg.variant = id;
+  double worst[OP_COUNT] = {0};
+  const char *where[OP_COUNT] = {0};
+  for (size_t si = 0; si < N_SCENARIOS; si++) {
+    if (!scenarios[si].for_variants)
+      continue;
+    double err[OP_COUNT];
+    run_scenario(&scenarios[si], 1000 + si, err);
     for (int op = 0; op < OP_COUNT; op++)
-      tap_ok(worst[op] <= tol, "variant %s agrees with the oracle: %s (worst %.3g in %s, tolerance %.0e)",
-             mut_variant_name(v), op_names[op], worst[op], where[op], tol);
+      if (!where[op] || err[op] > worst[op])
+        worst[op] = err[op], where[op] = scenarios[si].name;
   }
+  for (int op = 0; op < OP_COUNT; op++)
+    tap_ok(worst[op] <= tol, "variant %s agrees with the oracle: %s (worst %.3g in %s, tolerance %.0e)",
+           e->name, op_names[op], worst[op], where[op], tol);
+}
 
-  /* Mutants: some operator of some scenario must be clearly wrong. */
-  for (int mi = 1; mi < MM_COUNT; mi++) {
-    const mut_mutation m = (mut_mutation)mi;
-    mut_configure((mut_config){MV_PLAIN, m});
-    double worst = 0;
-    const char *w_op = "-", *w_sc = "-";
-    for (size_t si = 0; si < N_SCENARIOS; si++) {
-      double err[OP_COUNT];
-      run_scenario(&scenarios[si], 1000 + si, err);
-      for (int op = 0; op < OP_COUNT; op++)
-        if (err[op] > worst)
-          worst = err[op], w_op = op_names[op], w_sc = scenarios[si].name;
-    }
-    tap_ok(worst > 1e-3, "mutant %s differs from the oracle (worst %.3g: %s in %s)",
-           mut_mutation_name(m), worst, w_op, w_sc);
+/* Some operator of some scenario must be clearly wrong. */
+static void check_bug(const char *spec) {
+  char err[256];
+  if (!cat_config_parse(spec, &cfg, err, sizeof err)) {
+    tap_ok(false, "mutant %s: %s", spec, err);
+    return;
   }
-  mut_configure((mut_config){MV_PLAIN, MM_NONE});
+  double worst = 0;
+  const char *w_op = "-", *w_sc = "-";
+  for (size_t si = 0; si < N_SCENARIOS; si++) {
+    double e[OP_COUNT];
+    run_scenario(&scenarios[si], 1000 + si, e);
+    for (int op = 0; op < OP_COUNT; op++)
+      if (e[op] > worst)
+        worst = e[op], w_op = op_names[op], w_sc = scenarios[si].name;
+  }
+  tap_ok(worst > 1e-3, "mutant %s differs from the oracle (worst %.3g: %s in %s)", spec, worst,
+         w_op, w_sc);
+}
+
+int main(void) {
+  tap_diag("impl.c (float) against the double oracle, every operator-level entry of the catalogue");
+  for (int i = 0; i < CAT_COUNT; i++) {
+    const cat_entry *e = cat_get((cat_id)i);
+    if (!operator_entry(e))
+      continue;
+    if (e->kind == CAT_VARIANT) {
+      check_variant((cat_id)i);
+      continue;
+    }
+    if (!e->instances[0]) {
+      check_bug(e->name);
+      continue;
+    }
+    char values[128];
+    snprintf(values, sizeof values, "%s", e->instances);
+    for (char *save = NULL, *v = strtok_r(values, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
+      char spec[160];
+      snprintf(spec, sizeof spec, "%s=%s", e->name, v);
+      check_bug(spec);
+    }
+  }
+  cat_config_init(&cfg);
   return tap_done();
 }
