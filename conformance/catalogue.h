@@ -57,6 +57,8 @@
 #define CAT_SIGMA (CAT_OP_FM | CAT_OP_RET | CAT_OP_UL | CAT_OP_UD | CAT_STEPS)
 #define CAT_RETRIEVAL (CAT_OP_RET | CAT_OP_UD | CAT_STEPS) /* delta's prediction too */
 #define CAT_UPDATES (CAT_OP_UL | CAT_OP_UD | CAT_STEPS)
+#define CAT_DELTA (CAT_OP_UD | CAT_STEPS)
+#define CAT_LINEAR (CAT_OP_UL | CAT_STEPS)
 #define CAT_ATTENTION (CAT_OP_LA | CAT_STEPS)
 #define CAT_OPS 0xffu
 
@@ -113,15 +115,15 @@
       "the segment's last token missing from the memory update")                                      \
   BUG(z0_init, CAT_UPDATES, 0, "S3", CAT_P_ALL, "", "", "", "",                                       \
       "initial z = 1/d_key instead of 0 (a zero memory gets z = 1/d_key first)")                      \
-  BUG(rule_linear, CAT_UPDATES, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                         \
+  BUG(rule_linear, CAT_DELTA, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                         \
       "linear update (8) where the delta rule (9) was asked")                                         \
-  BUG(rule_delta, CAT_UPDATES, CAT_W_LINEAR, "(8)", CAT_P_ALL, "", "", "", "",                        \
+  BUG(rule_delta, CAT_LINEAR, CAT_W_LINEAR, "(8)", CAT_P_ALL, "", "", "", "",                        \
       "delta update (9) where the linear rule (8) was asked")                                         \
-  BUG(delta_no_z, CAT_UPDATES, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                          \
+  BUG(delta_no_z, CAT_DELTA, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                          \
       "z not updated in delta mode")                                                                  \
-  BUG(delta_sequential, CAT_UPDATES, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                   \
+  BUG(delta_sequential, CAT_DELTA, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                   \
       "delta prediction from a memory updated token by token, not from M_{s-1}")                      \
-  BUG(delta_from_updated, CAT_UPDATES, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                  \
+  BUG(delta_from_updated, CAT_DELTA, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                  \
       "delta prediction from the updated memory (M_{s-1} + sigma(K)^T V, z_s) instead of M_{s-1}, z_{s-1}") \
   BUG(delta_sigma_q, CAT_STEPS, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                         \
       "delta prediction retrieved with sigma(Q) instead of sigma(K)")                                 \

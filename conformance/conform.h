@@ -166,6 +166,9 @@ typedef struct cf_diagnosis {
   double param[CF_DIAG_MAX];
   double ratio[CF_DIAG_MAX];
   double spec_ratio;        /* the same measure against the spec */
+  bool tried;               /* a diagnosis was attempted */
+  int closest;              /* the best candidate, named or not (-1: none applied) */
+  double closest_param, closest_ratio;
 } cf_diagnosis;
 
 /** The verdict on one case for one backend (or one file set). */

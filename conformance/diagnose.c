@@ -38,8 +38,8 @@
 #include "conformance/conform.h"
 #include "conformance/mutants/impl.h"
 
-#define DIAG_MATCH 1.0
-#define DIAG_CLEARER 4.0
+#define DIAG_MATCH 4.0
+#define DIAG_CLEARER 8.0
 #define MAX_CANDIDATES 128
 #define FIT_STEPS 48
 
@@ -467,6 +467,8 @@ char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs 
   search s = {c, profile, got, {c->test, 0, {0}, {0}}};
   candidate list[MAX_CANDIDATES];
   memset(d, 0, sizeof *d);
+  d->tried = true;
+  d->closest = -1;
   d->spec_ratio = spec_ratio(c, profile, got);
   int n = search_all(&s, list);
 
@@ -482,6 +484,9 @@ char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs 
     }
   }
   inputs_free(&s.in);
+  d->closest = n > 0 ? (int)list[0].id : -1;
+  d->closest_param = n > 0 ? list[0].param : 0;
+  d->closest_ratio = n > 0 ? list[0].ratio : INFINITY;
 
   /* The best, then any other entry that explains the outputs as well
    * (within a factor 2 of the best, or both below 0.1): the case cannot

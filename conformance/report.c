@@ -547,6 +547,19 @@ static json_t *json_num_text(double x) {
   return json_string(cf_fmt_num(x, buf));
 }
 
+/* The best candidate of a diagnosis, named or not, with the measures the
+ * naming rule compares (docs/conformance.md). */
+static json_t *closest_entry(const cf_diagnosis *d) {
+  json_t *o = json_object();
+  const cat_entry *e = cat_get((cat_id)d->closest);
+  json_object_set_new(o, "name", json_string(e ? e->name : ""));
+  if (e && cat_has_param((cat_id)d->closest))
+    json_object_set_new(o, "param", json_real(d->closest_param));
+  json_object_set_new(o, "ratio", json_num_text(d->closest_ratio));
+  json_object_set_new(o, "spec_ratio", json_num_text(d->spec_ratio));
+  return o;
+}
+
 bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t errlen) {
   json_t *root = json_object();
   json_object_set_new(root, "tool", json_string("infini-conform"));
@@ -632,6 +645,8 @@ bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t er
       json_object_set_new(c, "diagnosis", json_string(r->diagnosis));
     if (r->diag.n > 0)
       json_object_set_new(c, "diagnosed", diagnosed_names(&r->diag));
+    if (r->diag.tried && r->diag.closest >= 0)
+      json_object_set_new(c, "closest", closest_entry(&r->diag));
     json_object_set_new(c, "seconds", json_real(r->seconds));
     json_array_append_new(cases, c);
   }
