@@ -108,6 +108,10 @@
       "retrieval normalised by the column sums of sigma(Q) M over the queries, not per row")          \
   BUG(zero_row_missing, CAT_RETRIEVAL, 0, "S5", CAT_P_ALL, "", "", "", "",                            \
       "0/0 not handled: rows with a zero denominator (an empty memory) are NaN instead of 0")         \
+  BUG(z_sum_broadcast, CAT_RETRIEVAL, 0, "S4", CAT_P_ALL, "", "", "", "",                             \
+      "z broadcast against the row sum of sigma(q_i): A_mem[i][j] = (sigma(q_i) M)[j] / ((sum_r sigma(q_i)[r]) z[j] + eps)") \
+  BUG(eps_precedence, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_FP32, "", "", "", "",                     \
+      "eps added after the division (operator precedence): sigma(q) M / (sigma(q).z) + eps")          \
   /* ---- updates (8), (9), (S8) --------------------------------------------------------------- */ \
   BUG(kv_swap_mem, CAT_UPDATES, 0, "(8)", CAT_P_ALL, "", "", "", "",                                  \
       "K and V swapped in the memory update: M += sigma(V)^T K, z += sum sigma(v)")                   \
@@ -127,6 +131,10 @@
       "delta prediction from the updated memory (M_{s-1} + sigma(K)^T V, z_s) instead of M_{s-1}, z_{s-1}") \
   BUG(delta_sigma_q, CAT_STEPS, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                         \
       "delta prediction retrieved with sigma(Q) instead of sigma(K)")                                 \
+  BUG(delta_no_eps, CAT_DELTA, CAT_W_DELTA | CAT_W_EPS, "S8", 0, "", "", "", "",                      \
+      "delta prediction without eps: sigma(k) M / (sigma(k).z) while the retrieval adds eps")        \
+  BUG(delta_zero_row_missing, CAT_DELTA, CAT_W_DELTA, "S5", CAT_P_ALL, "", "", "", "",                \
+      "0/0 not handled in the delta prediction: an empty memory predicts NaN and poisons M")          \
   /* ---- mixing (10), (S12) ------------------------------------------------------------------- */ \
   BUG(gate_swap, CAT_OP_MIX | CAT_STEPS, 0, "S12", CAT_P_ALL, "", "", "", "",                         \
       "gate sides swapped: sigmoid(beta) weighs A_dot, 1 - sigmoid(beta) weighs A_mem")               \
@@ -166,6 +174,12 @@
       "GQA grouping wrong: query head h reads kv head h mod H_kv instead of floor(h / G)")            \
   BUG(one_beta, CAT_OP_LAY, CAT_W_HEADS, "S14", CAT_P_ALL, "", "", "", "",                            \
       "one gate for every head: the layer step uses beta[0]")                                         \
+  BUG(head_split_in, CAT_OP_LAY, CAT_W_HEADS, "S14", CAT_P_ALL, "", "", "head_split_both", "",                       \
+      "Q, K, V split into heads by a plain reshape of [N, H*d] into [H, N, d] (.view without the transpose)") \
+  BUG(head_split_out, CAT_OP_LAY, CAT_W_HEADS, "S14", CAT_P_ALL, "", "", "head_split_both", "",                      \
+      "heads merged by a plain reshape of [H, N, d_value] into [N, H*d_value] (.view without the transpose)") \
+  BUG(head_split_both, CAT_OP_LAY, CAT_W_HEADS, "S14", CAT_P_ALL, "", "", "head_split_in head_split_out", "",                     \
+      "heads split and merged by plain reshapes, both without the transpose")                        \
   /* ---- whole tensors -------------------------------------------------------------------------- */ \
   BUG(nan_to_zero, CAT_OPS, CAT_W_NAN, "S16", CAT_P_ALL, "", "", "", "",                              \
       "NaN outputs replaced by 0 (nan_to_num); NaN must propagate")                                   \
@@ -212,6 +226,17 @@
   VARIANT(rope_interleaved, CAT_MODEL, "fp32",                                                        \
           "RoPE on interleaved pairs, Q/K weight rows permuted to match")
 /* clang-format on */
+
+/* Bugs seen together in one implementation (public PyTorch code): each
+ * combination runs as one mutant in check-mutants and test-diagnose, and
+ * must be diagnosed as all of its parts together. X(spec, where seen). */
+#define CAT_COMBINATIONS(X)                                                                     \
+  X("z0_init+head_split_both",                                                                 \
+    "initial z = 1/d_key, heads split by .view without the transpose (its missing zero-row "    \
+    "rule never shows: with z_0 = 1/d_key no denominator is 0)")                                \
+  X("eps_added=1e-6+z_sum_broadcast+head_split_both",                                          \
+    "eps 1e-6, z broadcast against the row sum of sigma(q), heads split as above")              \
+  X("update_first+gate_swap", "the step's order and the gate's sides both wrong")
 
 #define CAT_ENUM_BUG(name, ...) CAT_##name,
 #define CAT_ENUM_VARIANT(name, ...) CAT_##name,

@@ -166,6 +166,7 @@ typedef struct cf_diagnosis {
   double param[CF_DIAG_MAX];
   double ratio[CF_DIAG_MAX];
   double spec_ratio;        /* the same measure against the spec */
+  bool together;            /* the entries are parts of one combination, not alternatives */
   bool tried;               /* a diagnosis was attempted */
   int closest;              /* the best candidate, named or not (-1: none applied) */
   double closest_param, closest_ratio;

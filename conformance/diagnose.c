@@ -24,7 +24,10 @@
  * (docs/mutants.md "Diagnosis" gives the reasons for both numbers and what
  * they were measured against). Otherwise the runner says it found no
  * known cause. The best candidate is named first; others that pass as
- * well and are not aliases of it follow ("; or ...").
+ * well and are not aliases of it follow ("; or ..."). When no single
+ * entry passes, combinations of up to DIAG_COMBINE entries are grown
+ * greedily from the best one (combine()), and a combination that passes
+ * the same rule is named as bugs found together.
  *
  * Every failure gets the same full search: the diagnosis of a case does not
  * depend on the rest of the run, its order or the machine's load, and the
@@ -42,6 +45,7 @@
 #define DIAG_CLEARER 8.0
 #define MAX_CANDIDATES 128
 #define FIT_STEPS 48
+#define DIAG_COMBINE 3 /* entries in a combination, at most */
 
 /* ---- the case in double ------------------------------------------------- */
 
@@ -446,6 +450,64 @@ static int search_all(search *s, candidate *list) {
   return n;
 }
 
+/* ---- combinations ------------------------------------------------------------ */
+
+/* Several entries switched on together. */
+typedef struct combo {
+  int k;
+  cat_id id[DIAG_COMBINE];
+  double param[DIAG_COMBINE];
+  double ratio;
+} combo;
+
+static double try_combo(search *s, const combo *c) {
+  cat_config cfg;
+  cat_config_init(&cfg);
+  for (int i = 0; i < c->k; i++) {
+    cfg.on[c->id[i]] = true;
+    cfg.param[c->id[i]] = c->param[i];
+  }
+  return try_config(s, &cfg);
+}
+
+static bool in_combo(const combo *c, cat_id id) {
+  for (int i = 0; i < c->k; i++)
+    if (cat_same(c->id[i], id))
+      return true;
+  return false;
+}
+
+/* When no single entry is named: the best single one grown greedily, one
+ * entry at a time up to DIAG_COMBINE, each time by the candidate that
+ * lowers the ratio most, and only while that halves it (a part that does
+ * not help is not named). At most 2 x n more evaluations. True with the
+ * combination in *out when it is named. */
+static bool combine(search *s, const candidate *list, int n, double spec, combo *out) {
+  combo cur = {1, {list[0].id}, {list[0].param}, list[0].ratio};
+  for (int depth = 2; depth <= DIAG_COMBINE; depth++) {
+    combo best = cur;
+    best.ratio = INFINITY;
+    for (int i = 0; i < n; i++) {
+      if (in_combo(&cur, list[i].id))
+        continue;
+      combo t = cur;
+      t.id[t.k] = list[i].id;
+      t.param[t.k++] = list[i].param;
+      t.ratio = try_combo(s, &t);
+      if (t.ratio < best.ratio)
+        best = t;
+    }
+    if (!(best.ratio <= cur.ratio / 2))
+      return false;
+    cur = best;
+    if (named(cur.ratio, spec)) {
+      *out = cur;
+      return true;
+    }
+  }
+  return false;
+}
+
 /* ---- messages ---------------------------------------------------------------- */
 
 static void say(cf_buf *b, const candidate *k) {
@@ -458,8 +520,29 @@ static void say(cf_buf *b, const candidate *k) {
     cf_buf_printf(b, "%s: %s", e->name, msg);
   if (k->id == CAT_scale_other)
     cf_buf_printf(b, " (1/sqrt(%.6g))", 1 / (k->param * k->param));
-  cf_buf_printf(b, " (ratio %.3g against it; docs/spec.md %s; docs/mutants.md)", k->ratio,
-                e->rule);
+  if (k->ratio >= 0)
+    cf_buf_printf(b, " (ratio %.3g against it; docs/spec.md %s; docs/mutants.md)", k->ratio,
+                  e->rule);
+  else
+    cf_buf_printf(b, " (docs/spec.md %s)", e->rule);
+}
+
+/* "looks like A + B together (...): A: ...; B: ..." */
+static char *say_combo(cf_diagnosis *d, const combo *c) {
+  cf_buf b = {0};
+  d->together = true;
+  cf_buf_printf(&b, "looks like %d bugs together (ratio %.3g against the combination; the "
+                "spec's ratio is %.3g): ", c->k, c->ratio, d->spec_ratio);
+  for (int i = 0; i < c->k; i++) {
+    d->id[d->n] = c->id[i];
+    d->param[d->n] = c->param[i];
+    d->ratio[d->n++] = c->ratio;
+    if (i)
+      cf_buf_printf(&b, " + ");
+    say(&b, &(candidate){c->id[i], c->param[i], -1});
+  }
+  cf_buf_printf(&b, "; docs/mutants.md");
+  return cf_buf_take(&b);
 }
 
 char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs *got,
@@ -483,10 +566,16 @@ char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs 
         list[0] = fit, n = n > 0 ? n : 1;
     }
   }
+  combo together;
+  const bool combined = n > 1 && !named(list[0].ratio, d->spec_ratio) &&
+                        combine(&s, list, n, d->spec_ratio, &together);
   inputs_free(&s.in);
   d->closest = n > 0 ? (int)list[0].id : -1;
   d->closest_param = n > 0 ? list[0].param : 0;
   d->closest_ratio = n > 0 ? list[0].ratio : INFINITY;
+
+  if (combined)
+    return say_combo(d, &together);
 
   /* The best, then any other entry that explains the outputs as well
    * (within a factor 2 of the best, or both below 0.1): the case cannot

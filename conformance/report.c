@@ -645,6 +645,8 @@ bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t er
       json_object_set_new(c, "diagnosis", json_string(r->diagnosis));
     if (r->diag.n > 0)
       json_object_set_new(c, "diagnosed", diagnosed_names(&r->diag));
+    if (r->diag.together)
+      json_object_set_new(c, "together", json_true());
     if (r->diag.tried && r->diag.closest >= 0)
       json_object_set_new(c, "closest", closest_entry(&r->diag));
     json_object_set_new(c, "seconds", json_real(r->seconds));

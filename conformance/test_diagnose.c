@@ -8,7 +8,9 @@
  *  - for every diagnosable operator-level bug of the catalogue (each
  *    instance of a parameterised one), outputs computed under it fail
  *    somewhere, the failures are diagnosed as that entry (or a declared
- *    alias), and none is named as another entry.
+ *    alias), and none is named as another entry alone;
+ *  - each combination of bugs seen together (CAT_COMBINATIONS) is
+ *    diagnosed as all of its parts.
  */
 #include "config.h"
 #include <math.h>
@@ -22,12 +24,41 @@
 static cf_case *cases;
 static size_t n_cases;
 
+/* How a diagnosis d relates to the bugs of `spec` (parsed in *want):
+ * 1 when it names them as they should be named, 2 when it names something
+ * else. Alternatives ("; or"): one of them must be a bug of spec (the
+ * others explain the case as well). A combination named together: every
+ * name must be one of the bugs (a case shows only the parts that apply
+ * to its operator). seen[b] is set for each bug b of spec named. */
+static int judge_names(const cat_config *want, const cf_diagnosis *d, bool seen[CAT_COUNT]) {
+  int found = 0, foreign = 0;
+  for (int b = 0; b < CAT_COUNT; b++)
+    if (want->on[b])
+      for (int i = 0; i < d->n; i++)
+        if (cat_same((cat_id)b, (cat_id)d->id[i])) {
+          found++;
+          seen[b] = true;
+          break;
+        }
+  for (int i = 0; i < d->n; i++) {
+    bool part = false;
+    for (int b = 0; b < CAT_COUNT && !part; b++)
+      part = want->on[b] && cat_same((cat_id)b, (cat_id)d->id[i]);
+    foreign += !part;
+  }
+  if (!d->together) /* alternatives: one of them must be right */
+    return found ? 1 : 2;
+  return foreign == 0 ? 1 : 2; /* parts named together: each must be one */
+}
+
 /* The outputs of case c under configuration `spec`, judged and
- * diagnosed. Returns 0 (outputs conform), 1 (fail, diagnosed as `entry`
- * or an alias), 2 (fail, some other entry named), 3 (fail, not diagnosed). */
-static int probe(const cf_case *c, const char *spec, cat_id entry, char **said) {
+ * diagnosed. Returns 0 (outputs conform), 1 (fail, every bug of spec
+ * named), 2 (fail, named otherwise), 3 (fail, not diagnosed). */
+static int probe(const cf_case *c, const char *spec, bool seen[CAT_COUNT], char **said) {
   cf_outputs out = {0};
-  if (!cf_diagnose_model(c, spec, &out))
+  cat_config want;
+  char err[128];
+  if (!cat_config_parse(spec, &want, err, sizeof err) || !cf_diagnose_model(c, spec, &out))
     return -1;
   cf_result r;
   memset(&r, 0, sizeof r);
@@ -36,10 +67,7 @@ static int probe(const cf_case *c, const char *spec, cat_id entry, char **said) 
   if (r.failed) {
     cf_diagnosis d;
     char *text = cf_diagnose_names(c, TOL_FP32, &out, &d);
-    bool self = false; /* named among those that explain it equally well */
-    for (int i = 0; i < d.n; i++)
-      self |= cat_same(entry, (cat_id)d.id[i]);
-    verdict = d.n == 0 ? 3 : self ? 1 : 2;
+    verdict = d.n == 0 ? 3 : judge_names(&want, &d, seen);
     if (said && text && verdict == 2 && !*said) {
       char head[64];
       snprintf(head, sizeof head, "%s:%d: ", c->set->file, c->test->id);
@@ -53,13 +81,14 @@ static int probe(const cf_case *c, const char *spec, cat_id entry, char **said) 
   return verdict;
 }
 
-/* Every case under one bug instance: how many fail, and how each failure
- * is diagnosed. None may be named as another entry. */
-static void check_entry(cat_id id, const char *spec) {
+/* Every case under one configuration: how many fail, and how each failure
+ * is diagnosed. None may be named otherwise. */
+static void check_entry(const char *spec) {
   size_t failed = 0, named = 0, other = 0, silent = 0;
+  bool seen[CAT_COUNT] = {false};
   char *said = NULL;
   for (size_t i = 0; i < n_cases; i++) {
-    const int verdict = probe(&cases[i], spec, id, &said);
+    const int verdict = probe(&cases[i], spec, seen, &said);
     if (verdict <= 0)
       continue;
     failed++;
@@ -67,9 +96,16 @@ static void check_entry(cat_id id, const char *spec) {
     other += verdict == 2;
     silent += verdict == 3;
   }
-  tap_ok(failed > 0 && named > 0 && other == 0,
-         "%s: %zu cases fail; %zu diagnosed as itself, %zu as another entry, %zu not at all",
-         spec, failed, named, other, silent);
+  /* every bug of spec named on some case */
+  cat_config want;
+  char err[128];
+  int parts = 0, parts_seen = 0;
+  if (cat_config_parse(spec, &want, err, sizeof err))
+    for (int b = 0; b < CAT_COUNT; b++)
+      parts += want.on[b], parts_seen += want.on[b] && seen[b];
+  tap_ok(failed > 0 && parts_seen == parts && other == 0,
+         "%s: %zu cases fail; %zu diagnosed as itself (%d of %d parts named somewhere), "
+         "%zu otherwise, %zu not at all", spec, failed, named, parts_seen, parts, other, silent);
   if (said)
     tap_diag("%s: said \"%s\"", spec, said);
   free(said);
@@ -149,8 +185,12 @@ int main(void) {
     const cat_entry *e = cat_get((cat_id)id);
     if (e->kind != CAT_BUG || !(e->ops & CAT_OPS) || e->why_not[0])
       continue;
+    if (!e->visible) { /* a known gap of the vectors (docs/mutants.md) */
+      tap_skip("%s: the shipped vectors do not show it (a known gap)", e->name);
+      continue;
+    }
     if (!e->instances[0]) {
-      check_entry((cat_id)id, e->name);
+      check_entry(e->name);
       continue;
     }
     char values[128];
@@ -158,9 +198,14 @@ int main(void) {
     for (char *save = NULL, *x = strtok_r(values, " ", &save); x; x = strtok_r(NULL, " ", &save)) {
       char spec[160];
       snprintf(spec, sizeof spec, "%s=%s", e->name, x);
-      check_entry((cat_id)id, spec);
+      check_entry(spec);
     }
   }
+
+  /* Bugs seen together: diagnosed as all of their parts. */
+#define COMBINATION(spec, where) check_entry(spec);
+  CAT_COMBINATIONS(COMBINATION)
+#undef COMBINATION
 
   free(cases);
   cf_selection_free(&sel);

@@ -194,7 +194,7 @@ static real *column_sums(const cat_config *cfg, const infini_head_shape *shape,
  * prediction (with sigma(K)). */
 static bool retrieve_core(const cat_config *cfg, const infini_head_shape *shape,
                           const real *sq, const real *m, ptrdiff_t ldm, const real *z,
-                          float eps_param, real *a, ptrdiff_t lda) {
+                          float eps_param, bool prediction, real *a, ptrdiff_t lda) {
   const ptrdiff_t dk = shape->d_key, dv = shape->d_value;
   /* BUG eps_ignored: the eps parameter dropped on the way in. */
   const real eps = BUG(eps_ignored) ? 0 : (real)eps_param;
@@ -206,7 +206,8 @@ static bool retrieve_core(const cat_config *cfg, const infini_head_shape *shape,
     const real *sq_i = sq + i * dk;
     real *a_i = a + i * lda;
 
-    real den = dot(cfg, sq_i, 1, z, 1, dk);
+    const real den0 = dot(cfg, sq_i, 1, z, 1, dk);
+    real den = den0;
     /* BUG den_clamp: max(den, c) in place of den + eps. */
     if (BUG(den_clamp))
       den = den > (real)PARAM(den_clamp) ? den : (real)PARAM(den_clamp);
@@ -221,7 +222,8 @@ static bool retrieve_core(const cat_config *cfg, const infini_head_shape *shape,
 
     /* (S5) zero-row rule. BUG zero_row_missing: no such test, so an empty
      * memory gives 0/0 = NaN. */
-    if (den == 0 && !BUG(zero_row_missing)) {
+    /* BUG delta_zero_row_missing: the same, in the delta prediction only. */
+    if (den == 0 && !BUG(zero_row_missing) && !(prediction && BUG(delta_zero_row_missing))) {
       for (ptrdiff_t j = 0; j < dv; j++)
         a_i[j] = 0;
       continue;
@@ -237,12 +239,20 @@ static bool retrieve_core(const cat_config *cfg, const infini_head_shape *shape,
         a_ij = num;
       /* BUG z_per_column: (sigma(Q) @ M) / (z + eps), z broadcast along the
        * value axis (shape-valid in numpy only when d_key == d_value; z is
-       * read cyclically otherwise). */
+       * read cyclically otherwise). den - den0: whatever this code adds to
+       * its denominator (eps, and eps_added or den_plus1 with them). */
       if (BUG(z_per_column))
-        a_ij = num / (z[j % dk] + eps);
+        a_ij = num / (z[j % dk] + (den - den0));
       /* BUG den_colsum: normalised over the query axis, per column. */
       if (BUG(den_colsum))
         a_ij = num / colsum[j];
+      /* BUG z_sum_broadcast: (sigma(q) M) / (sigma(q).sum(-1) * z + eps),
+       * z broadcast along the value axis against the row sum. */
+      if (BUG(z_sum_broadcast))
+        a_ij = num / (dot(cfg, sq_i, 1, NULL, 0, dk) * z[j % dk] + (den - den0));
+      /* BUG eps_precedence: "num / den + eps", the eps outside the division. */
+      if (BUG(eps_precedence))
+        a_ij = num / den0 + eps;
       a_i[j] = a_ij;
     }
   }
@@ -290,7 +300,9 @@ static bool predict(const cat_config *cfg, const infini_head_shape *shape,
                     const real *keys, ptrdiff_t ld_keys, const real *m, ptrdiff_t ldm,
                     const real *z, float eps, real *w) {
   real *sk = featurise(cfg, shape->n, shape->d_key, keys, ld_keys);
-  const bool ok = sk && retrieve_core(cfg, shape, sk, m, ldm, z, eps, w, shape->d_value);
+  /* BUG delta_no_eps: the prediction divides without eps. */
+  const float e = BUG(delta_no_eps) ? 0.0f : eps;
+  const bool ok = sk && retrieve_core(cfg, shape, sk, m, ldm, z, e, true, w, shape->d_value);
   free(sk);
   return ok;
 }
@@ -566,7 +578,7 @@ static bool head_outputs(const cat_config *cfg, const infini_head_shape *shape,
   const ptrdiff_t dv = shape->d_value;
   real *a_mem = scratch(shape->n * dv);
   real *sq = featurise(cfg, shape->n, shape->d_key, q, ldq);
-  bool ok = a_mem && sq && retrieve_core(cfg, shape, sq, m, ldm, z, eps, a_mem, dv) && /* (a) */
+  bool ok = a_mem && sq && retrieve_core(cfg, shape, sq, m, ldm, z, eps, false, a_mem, dv) && /* (a) */
             attention_core(cfg, shape, q, ldq, k, ldk, v, ldv, scale, out, ldo);        /* (b) */
   /* BUG first_unmixed: "if memory is empty: return A_dot". */
   if (ok && !(BUG(first_unmixed) && all_zero(z, shape->d_key)))
@@ -722,7 +734,7 @@ infini_status DEV(retrieve)(const cat_config *cfg, const infini_head_shape *shap
   bool ok = take(cfg, &in, n, dk, q, ldq) && take(cfg, &in, dk, dv, m, ldm) &&
             take(cfg, &in, 1, dk, z, dk) &&
             (sq = featurise(cfg, n, dk, in.p[0], in.ld[0])) != NULL &&
-            retrieve_core(cfg, shape, sq, in.p[1], in.ld[1], in.p[2], eps, a, lda);
+            retrieve_core(cfg, shape, sq, in.p[1], in.ld[1], in.p[2], eps, false, a, lda);
   if (ok)
     give(cfg, n, dv, a, lda);
   free(sq);
@@ -825,6 +837,67 @@ infini_status DEV(segment_step)(const cat_config *cfg, const infini_head_shape *
   return status(ok);
 }
 
+/* BUG head_split_in: X [n x heads*d] (stride ldx) split into heads by a
+ * plain reshape to [heads, n, d] (torch .view(B, H, T, d) with no
+ * transpose): head h's row i is row h*n + i of the flat buffer read in
+ * rows of d. Returns the packed matrix whose columns h*d..h*d+d-1 hold
+ * that head, so the rest of the step reads it as usual; NULL when out of
+ * memory. */
+static real *split_by_reshape(ptrdiff_t n, ptrdiff_t heads, ptrdiff_t d, const real *x,
+                              ptrdiff_t ldx) {
+  const ptrdiff_t width = heads * d;
+  real *y = scratch(n * width);
+  for (ptrdiff_t h = 0; y && h < heads; h++)
+    for (ptrdiff_t i = 0; i < n; i++)
+      for (ptrdiff_t c = 0; c < d; c++) {
+        const ptrdiff_t e = (h * n + i) * d + c; /* index into the flat buffer */
+        y[i * width + h * d + c] = x[(e / width) * ldx + e % width];
+      }
+  return y;
+}
+
+/* BUG head_split_out: the per-head outputs t (packed [n x heads*d], head h
+ * in columns h*d..) merged by a plain reshape of [heads, n, d] into
+ * [n, heads*d]: flat element (h*n + i)*d + c is head h's row i. */
+static void merge_by_reshape(ptrdiff_t n, ptrdiff_t heads, ptrdiff_t d, const real *t,
+                             real *out, ptrdiff_t ldo) {
+  const ptrdiff_t width = heads * d;
+  for (ptrdiff_t h = 0; h < heads; h++)
+    for (ptrdiff_t i = 0; i < n; i++)
+      for (ptrdiff_t c = 0; c < d; c++) {
+        const ptrdiff_t e = (h * n + i) * d + c;
+        out[(e / width) * ldo + e % width] = t[i * width + h * d + c];
+      }
+}
+
+/* The layer step with its heads split and merged as the head_split bugs
+ * say (the correct split otherwise). */
+static bool layer_heads(const cat_config *cfg, const infini_layer_config *lc, ptrdiff_t n,
+                        const real *q, ptrdiff_t ldq, const real *k, ptrdiff_t ldk,
+                        const real *v, ptrdiff_t ldv, const float *beta, real *m, real *z,
+                        real *out, ptrdiff_t ldo) {
+  const ptrdiff_t H = lc->n_heads, H_kv = lc->n_kv_heads, dk = lc->d_key, dv = lc->d_value;
+  const bool split = BUG(head_split_in) || BUG(head_split_both);
+  const bool merge = BUG(head_split_out) || BUG(head_split_both);
+  if (!split && !merge)
+    return layer_core(cfg, lc, n, q, ldq, k, ldk, v, ldv, beta, m, z, out, ldo);
+  real *qs = NULL, *ks = NULL, *vs = NULL, *t = NULL;
+  bool ok = true;
+  if (split) {
+    ok = (qs = split_by_reshape(n, H, dk, q, ldq)) && (ks = split_by_reshape(n, H_kv, dk, k, ldk)) &&
+         (vs = split_by_reshape(n, H_kv, dv, v, ldv));
+    q = qs, ldq = H * dk, k = ks, ldk = H_kv * dk, v = vs, ldv = H_kv * dv;
+  }
+  if (ok && merge)
+    ok = (t = scratch(n * H * dv)) != NULL;
+  ok = ok && layer_core(cfg, lc, n, q, ldq, k, ldk, v, ldv, beta, m, z, merge ? t : out,
+                        merge ? H * dv : ldo);
+  if (ok && merge)
+    merge_by_reshape(n, H, dv, t, out, ldo);
+  free(qs), free(ks), free(vs), free(t);
+  return ok;
+}
+
 infini_status DEV(layer_step)(const cat_config *cfg, const infini_layer_config *config,
                               ptrdiff_t n, const real *q, ptrdiff_t ldq, const real *k,
                               ptrdiff_t ldk, const real *v, ptrdiff_t ldv, const float *beta,
@@ -840,8 +913,8 @@ infini_status DEV(layer_step)(const cat_config *cfg, const infini_layer_config *
   if (ok) {
     take_state(cfg, H_kv * dk, dv, m, dv);
     take_state(cfg, 1, H_kv * dk, z, H_kv * dk);
-    ok = layer_core(cfg, config, n, in.p[0], in.ld[0], in.p[1], in.ld[1], in.p[2], in.ld[2],
-                    beta, m, z, out, ldo);
+    ok = layer_heads(cfg, config, n, in.p[0], in.ld[0], in.p[1], in.ld[1], in.p[2], in.ld[2],
+                     beta, m, z, out, ldo);
   }
   if (ok) {
     give(cfg, n, H * dv, out, ldo);

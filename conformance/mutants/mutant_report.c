@@ -21,10 +21,13 @@
  *       <where> is FILE:TCID/OPERATOR of the worst case; <caught> lists,
  *       per operator with a failed case, OPERATOR:FAILED/CASES ("-": none).
  *   mutant-report --diagnosed REPORT.json BACKEND ENTRY
- *       how the failures of BACKEND were diagnosed, against ENTRY:
+ *       how the failures of BACKEND were diagnosed, against ENTRY (a bug,
+ *       a combination A+B+..., or a variant):
  *         <failed> <as itself> <as another> <not diagnosed> <other names|->
- *       "as itself": ENTRY or a declared alias is among the names (the
- *       others explain the case as well); "as another": it is not.
+ *       "as itself": ENTRY (or a declared alias) is among the names; for a
+ *       combination, every name is one of its parts; "as another": not.
+ *       For a variant every name counts as another (its names are not
+ *       listed).
  *   mutant-report --markdown
  *       the catalogue as the tables of docs/mutants.md.
  *
@@ -91,6 +94,13 @@ static int list(void) {
       printf("mutant %s %s %s %s %s\n", spec, be, prof, e->name, diag);
     }
   }
+  /* Bugs seen together: judged under fp32, diagnosed as all their parts. */
+  char be[160];
+#define COMBINATION(spec, where)                                                        \
+  backend_of("mutant", spec, be, sizeof be);                                            \
+  printf("mutant %s %s fp32 %s yes\n", spec, be, spec);
+  CAT_COMBINATIONS(COMBINATION)
+#undef COMBINATION
   return 0;
 }
 
@@ -238,10 +248,39 @@ static bool names_self(json_t *names, cat_id entry, char *others, size_t len) {
   return false;
 }
 
+/* Are the names right for `want`? A single bug must be among them; for a
+ * combination every name must be one of its parts (a case shows only the
+ * parts that apply to it). Wrong names are appended to `others`. */
+static bool names_right(json_t *names, const cat_config *want, char *others, size_t len) {
+  int parts = 0, last = 0;
+  for (int b = 0; b < CAT_COUNT; b++)
+    if (want->on[b])
+      parts++, last = b;
+  if (parts == 1)
+    return names_self(names, (cat_id)last, others, len);
+  bool right = true;
+  size_t k;
+  json_t *n;
+  json_array_foreach(names, k, n) {
+    char base[96];
+    snprintf(base, sizeof base, "%s", json_string_value(n) ? json_string_value(n) : "?");
+    base[strcspn(base, "=")] = '\0';
+    cat_id id;
+    bool part = false;
+    for (int b = 0; b < CAT_COUNT && !part; b++)
+      part = want->on[b] && cat_find(base, &id) && cat_same((cat_id)b, id);
+    if (!part && !strstr(others, base) && strlen(others) + strlen(base) + 2 < len)
+      strcat(strcat(others, *others ? "," : ""), base);
+    right &= part;
+  }
+  return right;
+}
+
 static int diagnosed(const char *path, const char *backend, const char *entry_name) {
-  cat_id entry;
-  if (!cat_find(entry_name, &entry)) {
-    fprintf(stderr, "mutant-report: no catalogue entry '%s'\n", entry_name);
+  cat_config want;
+  char err[256];
+  if (!cat_config_parse(entry_name, &want, err, sizeof err)) {
+    fprintf(stderr, "mutant-report: %s\n", err);
     return 2;
   }
   json_t *root, *cases = load_cases(path, &root), *c;
@@ -258,7 +297,7 @@ static int diagnosed(const char *path, const char *backend, const char *entry_na
     json_t *names = json_object_get(c, "diagnosed");
     if (!json_is_array(names) || json_array_size(names) == 0)
       none++;
-    else if (names_self(names, entry, others, sizeof others))
+    else if (want.variant == CAT_plain && names_right(names, &want, others, sizeof others))
       self++;
     else
       other++;
