@@ -22,6 +22,7 @@
 #include "conformance/tolerance.h"
 #include "infini.h"
 #include "vectors/vecset.h"
+#include "src/fileio.h"
 
 /** Exit statuses (docs/conformance.md, "Exit status"). */
 enum {
@@ -227,18 +228,22 @@ void cf_report_table(const cf_report *rep, FILE *f, bool verbose,
 /** The one-line summary. */
 void cf_report_summary(const cf_report *rep, FILE *f);
 /** TAP, JUnit XML, JSON, each written to a temporary file beside path and
- *  renamed over it. false with one line in err. */
-bool cf_report_tap(const cf_report *rep, const char *path, char *err, size_t errlen);
-bool cf_report_junit(const cf_report *rep, const char *path, char *err, size_t errlen);
-bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t errlen);
+ *  renamed over it; an existing file is replaced only with force, a
+ *  symbolic link never. false with one line in err. */
+bool cf_report_tap(const cf_report *rep, const char *path, bool force,
+                   char *err, size_t errlen);
+bool cf_report_junit(const cf_report *rep, const char *path, bool force,
+                     char *err, size_t errlen);
+bool cf_report_json(const cf_report *rep, const char *path, bool force,
+                    char *err, size_t errlen);
 
-/** Atomic file writing: open a temporary beside path; commit renames it
- *  over path, abort removes it. */
-typedef struct cf_atomic {
-  FILE *f;
-  char *path, *tmp;
-} cf_atomic;
-bool cf_atomic_open(cf_atomic *a, const char *path, char *err, size_t errlen);
+/** Atomic file writing through the project's one writer (src/fileio.h):
+ *  open a temporary beside path (never through a symbolic link); commit
+ *  moves it to path, abort removes it. An existing file at path is
+ *  replaced only when replace is true. */
+typedef fileio_atomic cf_atomic;
+bool cf_atomic_open(cf_atomic *a, const char *path, bool replace, char *err,
+                    size_t errlen);
 bool cf_atomic_commit(cf_atomic *a, char *err, size_t errlen);
 void cf_atomic_abort(cf_atomic *a);
 

@@ -121,16 +121,9 @@ static bool dir_is_empty(const char *dir) {
   return empty;
 }
 
+/* The project's one folder maker: a link at DIR/in is refused. */
 static bool make_dir(const char *path, char *err, size_t errlen) {
-  if (mkdir(path, 0777) == 0 || errno == EEXIST) {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-      return true;
-    snprintf(err, errlen, "%s exists and is not a directory", path);
-    return false;
-  }
-  snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-  return false;
+  return fileio_make_dir(path, err, errlen) == INFINI_OK;
 }
 
 bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *dir,
@@ -209,7 +202,7 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
   if (ok) {
     cf_atomic a;
     ok = join(path, sizeof path, dir, "index.json", err, errlen) &&
-         cf_atomic_open(&a, path, err, errlen);
+         cf_atomic_open(&a, path, true, err, errlen);
     if (ok) {
       if (json_dumpf(root, a.f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
           fputc('\n', a.f) == EOF) {

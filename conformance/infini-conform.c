@@ -90,7 +90,8 @@ static void usage(FILE *f) {
       "  -v, --verbose        print every failure (default: the first %d)\n"
       "      --max-failures N print at most N failures in detail\n"
       "      --name NAME      check: the implementation's name in reports (default files)\n"
-      "      --force          export: write into a directory that is not empty\n"
+      "      --force          export: write into a directory that is not empty;\n"
+      "                       replace existing --tap/--junit/--json files\n"
       "  -h, --help           this help\n"
       "      --version        version of infini-conform and of the specification\n"
       "\n"
@@ -432,14 +433,29 @@ static void list_selected(const cf_case *cases, size_t n) {
   }
 }
 
+/* Refuse a report destination that would be refused at the end (a link,
+ * an existing file without --force) before the run, not after it. */
+static int check_report_paths(const options *o) {
+  const char *paths[] = {o->tap, o->junit, o->json};
+  char err[1024];
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+    if (paths[i] && fileio_check_destination(paths[i],
+                                             o->force ? FILEIO_REPLACE : 0,
+                                             err, sizeof err) != INFINI_OK) {
+      cf_error("%s", err);
+      return CF_EXIT_USAGE;
+    }
+  return -1;
+}
+
 static int write_reports(const options *o, const cf_report *rep) {
   char err[1024];
   int status = -1;
-  if (o->tap && !cf_report_tap(rep, o->tap, err, sizeof err))
+  if (o->tap && !cf_report_tap(rep, o->tap, o->force, err, sizeof err))
     cf_error("%s", err), status = CF_EXIT_USAGE;
-  if (o->junit && !cf_report_junit(rep, o->junit, err, sizeof err))
+  if (o->junit && !cf_report_junit(rep, o->junit, o->force, err, sizeof err))
     cf_error("%s", err), status = CF_EXIT_USAGE;
-  if (o->json && !cf_report_json(rep, o->json, err, sizeof err))
+  if (o->json && !cf_report_json(rep, o->json, o->force, err, sizeof err))
     cf_error("%s", err), status = CF_EXIT_USAGE;
   return status;
 }
@@ -452,6 +468,9 @@ int main(int argc, char **argv) {
     return status;
   }
 
+  status = check_report_paths(&o);
+  if (status >= 0)
+    goto out_sel;
   const infini_backend *plugins[MAX_PLUGINS] = {0};
   status = load_plugins(&o, plugins);
   if (status >= 0)

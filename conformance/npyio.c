@@ -23,9 +23,8 @@ bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims
     snprintf(err, errlen, "cannot encode %s: %s", path, why);
     return false;
   }
-  bool ok = npy_write_file(path, bytes, len, why, sizeof why);
-  if (!ok)
-    snprintf(err, errlen, "cannot write %s: %s", path, why);
+  /* the writer's message names the path already */
+  bool ok = npy_write_file(path, bytes, len, err, errlen);
   free(bytes);
   return ok;
 }

@@ -136,7 +136,7 @@ conform_tests() {
     printf 'precious %s report\n' "$fmt" >"$work/report.$fmt"
     cp "$work/report.$fmt" "$work/report.$fmt.orig"
     expect_error "$c" 'no-such-file' "--$fmt with missing vectors" \
-      --vectors "$missing" "--$fmt" "$work/report.$fmt"
+      --vectors "$missing" --force "--$fmt" "$work/report.$fmt"
     same "$work/report.$fmt" "$work/report.$fmt.orig" \
       "infini-conform: an existing --$fmt report survives a failed run"
     expect_error "$c" 'no-such-dir' "--$fmt into a missing directory" \
@@ -179,7 +179,68 @@ vectors_tests() {
   expect_error "$g" 'out-file' "--out below a regular file" --out "$work/out-file/set" --op mix
 }
 
+# ---- hostile destinations (issue 19: one writer) ---------------------------
+
+# not_link PATH DESCRIPTION: PATH is still a symbolic link (not replaced).
+still_link() {
+  if [ -L "$1" ]; then ok "$2"; else not_ok "$2"; fi
+}
+# empty_dir DIR DESCRIPTION: nothing was written into DIR.
+empty_dir() {
+  if [ -z "$(ls -A "$1")" ]; then ok "$2"; else not_ok "$2: $(ls -A "$1" | head -3 | tr '\n' ' ')"; fi
+}
+
+conform_writer_tests() {
+  c=$conform
+  one="--vectors $vectors/mix.json --id mix.json:1 --backend ref --quiet"
+  mkdir -p "$work/dest" "$work/outside"
+  for fmt in tap junit json; do
+    cp "$work/garbage" "$work/dest/r.$fmt"
+    expect_error "$c" "exists" "--$fmt onto an existing file without --force" \
+      $one "--$fmt" "$work/dest/r.$fmt"
+    same "$work/dest/r.$fmt" "$work/garbage" "infini-conform: an existing --$fmt file survives without --force"
+    if "$c" $one --force "--$fmt" "$work/dest/r.$fmt" >/dev/null 2>&1 &&
+       ! cmp -s "$work/dest/r.$fmt" "$work/garbage"; then
+      ok "infini-conform: --force replaces an existing --$fmt file"
+    else
+      not_ok "infini-conform: --force replaces an existing --$fmt file"
+    fi
+    ln -s "$work/outside/r.$fmt" "$work/dest/dangling.$fmt"
+    expect_error "$c" "symbolic link" "--$fmt onto a dangling symbolic link, --force" \
+      $one --force "--$fmt" "$work/dest/dangling.$fmt"
+    still_link "$work/dest/dangling.$fmt" "infini-conform: a dangling --$fmt link is not replaced"
+  done
+  ln -s "$work/outside" "$work/linkdir"
+  expect_error "$c" "symbolic link" "--json into a folder that is a symbolic link" \
+    $one --json "$work/linkdir/r.json"
+  empty_dir "$work/outside" "infini-conform: nothing written through a report link"
+  # export --force into a folder whose in/ was replaced by a link
+  "$c" --vectors "$vectors/mix.json" --id mix.json:1 export "$work/exp" >/dev/null 2>&1 ||
+    { not_ok "infini-conform: cannot export"; return; }
+  rm -rf "$work/exp/in" && ln -s "$work/outside" "$work/exp/in"
+  expect_error "$c" "symbolic link" "export --force with DIR/in a symbolic link" \
+    --vectors "$vectors/mix.json" --id mix.json:1 export --force "$work/exp"
+  empty_dir "$work/outside" "infini-conform: export wrote nothing through DIR/in"
+  rm -f "$work/exp/in" && mkdir "$work/exp/in"
+  mv "$work/exp/index.json" "$work/exp/index.orig"
+  ln -s "$work/outside/index.json" "$work/exp/index.json"
+  expect_error "$c" "symbolic link" "export --force with DIR/index.json a dangling link" \
+    --vectors "$vectors/mix.json" --id mix.json:1 export --force "$work/exp"
+  empty_dir "$work/outside" "infini-conform: export wrote nothing through DIR/index.json"
+}
+
+vectors_writer_tests() {
+  g=$gen
+  mkdir -p "$work/gset" "$work/outside2"
+  ln -s "$work/outside2" "$work/gset/data"
+  expect_error "$g" "symbolic link" "--out DIR --force with DIR/data a symbolic link" \
+    --out "$work/gset" --force --op mix
+  empty_dir "$work/outside2" "infini-vectors: nothing written through DIR/data"
+}
+
 if [ -x "$conform" ]; then conform_tests; else skip "infini-conform" "not built"; fi
+if [ -x "$conform" ]; then conform_writer_tests; else skip "infini-conform" "not built"; fi
+if [ -x "$gen" ]; then vectors_writer_tests; else skip "infini-vectors" "not built"; fi
 if [ -x "$gen" ]; then vectors_tests; else skip "infini-vectors" "not built"; fi
 
 # ---- infini-weights, infini-run (model tools) ---------------------------------
@@ -212,6 +273,9 @@ weights_tests() {
   cp "$work/garbage" "$work/existing.safetensors"
   expect_error "$w" 'existing' "-o an existing file without --force" $tiny -o "$work/existing.safetensors"
   same "$work/existing.safetensors" "$work/garbage" "infini-weights: an existing -o file survives"
+  ln -s "$work/no-such-weights" "$work/dangling.safetensors"
+  expect_error "$w" 'symbolic link' "-o onto a dangling symbolic link, --force" $tiny --force -o "$work/dangling.safetensors"
+  still_link "$work/dangling.safetensors" "infini-weights: a dangling -o link is not replaced"
 }
 
 run_tests() {
@@ -234,9 +298,41 @@ run_tests() {
   cp "$work/garbage" "$work/keep.npy"
   expect_error "$r" 'no-such-file' "a failed run with outputs named" "$model" \
     --load-checkpoint "$missing" --save-checkpoint "$work/keep.ckpt" \
-    --logits-out "$work/keep.npy" --synthetic 4
+    --logits-out "$work/keep.npy" --synthetic 4 --force
   same "$work/keep.ckpt" "$work/garbage" "infini-run: an existing --save-checkpoint file survives a failed run"
   same "$work/keep.npy" "$work/garbage" "infini-run: an existing --logits-out file survives a failed run"
+  # Existing outputs are kept without --force (the weights above all).
+  cp "$model" "$work/model.orig"
+  expect_error "$r" 'exists' "--save-checkpoint onto the model, no --force" "$model" \
+    --synthetic 4 --quiet --save-checkpoint "$model"
+  same "$model" "$work/model.orig" "infini-run: the model survives --save-checkpoint onto it"
+  expect_error "$r" 'exists' "--logits-out onto an existing file, no --force" "$model" \
+    --synthetic 4 --quiet --logits-out "$work/keep.npy"
+  same "$work/keep.npy" "$work/garbage" "infini-run: an existing --logits-out file survives without --force"
+  if "$r" "$model" --synthetic 4 --quiet --force --logits-out "$work/keep.npy" >/dev/null 2>&1 &&
+     ! cmp -s "$work/keep.npy" "$work/garbage"; then
+    ok "infini-run: --force replaces an existing --logits-out file"
+  else
+    not_ok "infini-run: --force replaces an existing --logits-out file"
+  fi
+  ln -s "$work/no-such-logits" "$work/dangling.npy"
+  expect_error "$r" 'symbolic link' "--logits-out onto a dangling symbolic link, --force" \
+    "$model" --synthetic 4 --quiet --force --logits-out "$work/dangling.npy"
+  still_link "$work/dangling.npy" "infini-run: a dangling --logits-out link is not replaced"
+  ln -s "$work/no-such-ckpt" "$work/dangling.ckpt"
+  expect_error "$r" 'symbolic link' "--save-checkpoint onto a dangling symbolic link, --force" \
+    "$model" --synthetic 4 --quiet --force --save-checkpoint "$work/dangling.ckpt"
+  still_link "$work/dangling.ckpt" "infini-run: a dangling --save-checkpoint link is not replaced"
+  # A synthetic stream resumed from a checkpoint continues (finding 8):
+  # 6 + 3 tokens (segment 3) give the logits of one run of 9.
+  one=$("$r" "$model" --synthetic 9 --quiet | sed -n 's/^logits_sha256 *//p')
+  "$r" "$model" --synthetic 6 --quiet --save-checkpoint "$work/six.ckpt" >/dev/null 2>&1
+  two=$("$r" "$model" --synthetic 3 --quiet --load-checkpoint "$work/six.ckpt" | sed -n 's/^logits_sha256 *//p')
+  if [ -n "$one" ] && [ "$one" = "$two" ]; then
+    ok "infini-run: --synthetic 6, checkpoint, --synthetic 3 = --synthetic 9"
+  else
+    not_ok "infini-run: --synthetic 6, checkpoint, --synthetic 3 = --synthetic 9 ($one vs $two)"
+  fi
 }
 
 if written "$weights"; then weights_tests; else skip "infini-weights" "not written yet"; fi
