@@ -112,6 +112,10 @@ void cf_selection_free(cf_selection *sel);
  *  message when the pattern is malformed. */
 bool cf_selection_add(cf_selection *sel, const char *kind, const char *value,
                       char *err, size_t errlen);
+/** The largest index.json check reads (64 MiB). */
+#define CF_INDEX_MAX ((size_t)64 << 20)
+/** The largest --include/--exclude/--xfail list read (1 MiB). */
+#define CF_LIST_MAX ((size_t)1 << 20)
 /** Read a list file (which = "include", "exclude", "xfail"). */
 bool cf_selection_read_list(cf_selection *sel, const char *which,
                             const char *path, char *err, size_t errlen);
@@ -269,8 +273,12 @@ char *cf_index_vectors(const char *dir);
 bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims,
                   const void *data, char *err, size_t errlen);
 /** Read a float32 or float64 .npy into floats (float64 rounded to float);
- *  fills ndim/dims. false with a message naming the problem. */
-bool cf_npy_read_float(const char *path, int *ndim, size_t *dims,
-                       float **data, size_t *count, char *err, size_t errlen);
+ *  fills ndim/dims. The file is one an implementation wrote: a link, a
+ *  FIFO, a device or a file larger than a header plus max_count float64
+ *  values is refused before a byte is read. false with a message naming
+ *  the problem. */
+bool cf_npy_read_float(const char *path, size_t max_count, int *ndim,
+                       size_t *dims, float **data, size_t *count, char *err,
+                       size_t errlen);
 
 #endif

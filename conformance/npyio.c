@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "conformance/conform.h"
 #include "vectors/npy.h"
+#include "src/fileio.h"
 
 bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims,
                   const void *data, char *err, size_t errlen) {
@@ -29,8 +30,13 @@ bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims
   return ok;
 }
 
-bool cf_npy_read_float(const char *path, int *ndim, size_t *dims, float **data,
-                       size_t *count, char *err, size_t errlen) {
+/* An .npy header: the magic, version, length and at most 65535 bytes
+ * (version 1) of text; version 2's longer headers are allowed this much. */
+#define NPY_HEADER_ALLOWANCE ((size_t)1 << 20)
+
+bool cf_npy_read_float(const char *path, size_t max_count, int *ndim,
+                       size_t *dims, float **data, size_t *count, char *err,
+                       size_t errlen) {
   *data = NULL;
   *count = 0;
   *ndim = 0;
@@ -42,7 +48,11 @@ bool cf_npy_read_float(const char *path, int *ndim, size_t *dims, float **data,
   unsigned char *bytes = NULL;
   size_t len = 0;
   char why[512];
-  if (!npy_read_file(path, &bytes, &len, why, sizeof why)) {
+  const size_t cap = max_count > (SIZE_MAX - NPY_HEADER_ALLOWANCE) / 8
+                        ? SIZE_MAX
+                        : NPY_HEADER_ALLOWANCE + 8 * max_count;
+  if (!npy_read_file_capped(path, FILEIO_NOFOLLOW, cap, &bytes, &len, why,
+                            sizeof why)) {
     snprintf(err, errlen, "cannot read %s: %s", path, why);
     return false;
   }

@@ -39,11 +39,13 @@ expect_error() {
   tool=$1 pattern=$2 desc=$3
   shift 3
   name=$(basename "$tool") err=$work/$((n + 1)).err
-  "$tool" "$@" >"$work/$((n + 1)).out" 2>"$err" </dev/null
+  ${limit:+timeout $limit} "$tool" "$@" >"$work/$((n + 1)).out" 2>"$err" </dev/null
   rc=$?
   lines=$(wc -l <"$err")
   line=$(head -n 1 "$err")
-  if [ $rc -gt 125 ]; then
+  if [ -n "$limit" ] && [ $rc = 124 ]; then
+    not_ok "$name, $desc: still running after $limit s (a hang)"
+  elif [ $rc -gt 125 ]; then
     not_ok "$name, $desc: killed by signal $((rc - 128))"
   elif [ $rc = 0 ]; then
     not_ok "$name, $desc: exit status 0"
@@ -337,6 +339,83 @@ run_tests() {
 
 if written "$weights"; then weights_tests; else skip "infini-weights" "not written yet"; fi
 if written "$run"; then run_tests; else skip "infini-run" "not written yet"; fi
+
+# ---- hostile files given to the readers (issue 19: one reader) -------------
+# Each must give one line at once: `timeout 10` turns a hang into a failure.
+
+# st_file FILE JSON: a safetensors file of header JSON and no data.
+st_file() {
+  len=${#2}
+  lenbytes=$(printf '\\%03o' $((len & 255)) $(((len >> 8) & 255)) \
+    $(((len >> 16) & 255)) $(((len >> 24) & 255)))
+  { printf "$lenbytes"; printf '\000\000\000\000'; printf '%s' "$2"; } >"$1"
+}
+# meta VOCAB D_MODEL LAYERS: the __metadata__ of a config, no tensors.
+meta() {
+  printf '{"__metadata__":{"format":"infini-model","format_version":"1","vocab_size":"%s","d_model":"%s","n_layers":"%s","n_heads":"2","n_kv_heads":"1","d_head":"2","d_ff":"4","segment_len":"3","rule":"linear","position":"rope","rope_theta":"0x1.388p+13","norm_eps":"0x1.4f8b58p-17","attn_eps":"0x0p+0","attn_scale":"0x1.6a09e6p-1"}}' "$1" "$2" "$3"
+}
+
+model_reader_tests() {
+  w=$weights r=$run
+  model=$work/model.safetensors
+  mkfifo "$work/fifo" "$work/fifo.json" 2>/dev/null
+  ln -s /dev/zero "$work/zero"
+  truncate -s 3G "$work/sparse" 2>/dev/null || head -c 1 /dev/zero >"$work/sparse"
+  expect_error "$w" 'fifo' "a FIFO as --info" --info "$work/fifo"
+  expect_error "$w" 'zero' "a link to /dev/zero as --info" --info "$work/zero"
+  expect_error "$w" 'sparse' "a 3 GB sparse file as --info" --info "$work/sparse"
+  expect_error "$r" 'fifo' "a FIFO as the model" "$work/fifo" --synthetic 4
+  [ -f "$model" ] && expect_error "$r" 'fifo' "a FIFO as --load-checkpoint" \
+    "$model" --synthetic 4 --load-checkpoint "$work/fifo"
+  st_file "$work/layers.safetensors" "$(meta 7 4 1000000000000000)"
+  expect_error "$w" "missing" "--info, n_layers 10^15 and no tensors" --info "$work/layers.safetensors"
+  st_file "$work/vocab.safetensors" "$(meta 6000000 64 1)"
+  expect_error "$w" "missing" "--info, vocab 6000000 and no tensors" --info "$work/vocab.safetensors"
+  st_file "$work/vocab12.safetensors" "$(meta 1000000000000 64 1)"
+  expect_error "$w" "missing" "--info, vocab 10^12 and no tensors (refused before allocating)" \
+    --info "$work/vocab12.safetensors"
+  expect_error "$w" 'layers' "--layers 10^15" --vocab 7 --d-model 4 \
+    --layers 1000000000000000 --heads 2 --kv-heads 1 --d-head 2 --d-ff 4 \
+    --segment 3 -o "$work/huge.safetensors"
+}
+
+conform_reader_tests() {
+  c=$conform
+  one="--vectors $vectors/mix.json --id mix.json:1"
+  expect_error "$c" 'fifo' "a FIFO as --include-list" $one --include-list "$work/fifo"
+  expect_error "$c" 'zero' "/dev/zero as --exclude-list" $one --exclude-list "$work/zero"
+  mkdir -p "$work/vset" && cp "$vectors/mix.json" "$work/vset/" &&
+    mkfifo "$work/vset/other.json"
+  expect_error "$c" 'other.json' "a FIFO as a manifest of a --vectors folder" --vectors "$work/vset"
+  rm -f "$work/vset/other.json"
+  cp -R "$vectors/data" "$work/vset/" 2>/dev/null
+  t=$(ls "$work/vset/data/mix" | head -n 1)
+  rm -f "$work/vset/data/mix/$t" && mkfifo "$work/vset/data/mix/$t"
+  expect_error "$c" "$t" "a FIFO as a vector tensor" --vectors "$work/vset/mix.json" --backend ref
+  "$c" $one export "$work/fexp" >/dev/null 2>&1 || { not_ok "infini-conform: cannot export"; return; }
+  outs=$(sed -n 's/.*"file": *"\(out\/[^"]*\)".*/\1/p' "$work/fexp/index.json")
+  set -- $outs
+  mkfifo "$work/fexp/$1"
+  [ -n "$2" ] && ln -s /dev/zero "$work/fexp/$2"
+  ${limit:+timeout $limit} "$c" check "$work/fexp" --vectors "$vectors/mix.json" \
+    >"$work/fexp.out" 2>&1
+  rc=$?
+  if [ $rc = 1 ] && grep -q 'not a regular file\|symbolic link' "$work/fexp.out"; then
+    ok "infini-conform: a FIFO and a /dev/zero link as outputs fail their case at once (exit 1)"
+  else
+    not_ok "infini-conform: a FIFO and a /dev/zero link as outputs: exit $rc"
+    sed -n '1,5p' "$work/fexp.out" | sed 's/^/#   /'
+  fi
+  mv "$work/fexp/index.json" "$work/fexp/index.real"
+  mkfifo "$work/fexp/index.json"
+  expect_error "$c" 'index.json' "check with a FIFO as DIR/index.json" check "$work/fexp" \
+    --vectors "$vectors/mix.json"
+}
+
+limit=10
+if written "$weights" && written "$run"; then model_reader_tests; else skip "model readers" "tools not written"; fi
+if [ -x "$conform" ]; then conform_reader_tests; else skip "infini-conform readers" "not built"; fi
+limit=
 
 chmod -R u+rwx "$work" 2>/dev/null
 echo "1..$n"

@@ -17,6 +17,7 @@
 #include "vectors/fail.h"
 #include "vectors/sha256.h"
 #include "vectors/vecset.h"
+#include "src/fileio.h"
 
 /* ---- operators ---------------------------------------------------------- */
 
@@ -698,14 +699,30 @@ static bool parse_group(const where *w, json_t *jg, vs_op op, json_t *notes,
   return true;
 }
 
-bool vs_set_load(const char *path, vs_set *set, char *err, size_t errlen) {
+/* A manifest through the project's one reader (a FIFO, a device or a file
+ * over VS_MANIFEST_MAX is refused before a byte is read); jansson's error
+ * text quotes input bytes, so it is made one line. */
+static json_t *load_json(const char *path, char *err, size_t errlen) {
+  unsigned char *bytes;
+  size_t len;
+  if (fileio_read_all(path, VS_MANIFEST_MAX, &bytes, &len, err, errlen) !=
+      INFINI_OK)
+    return NULL;
   json_error_t je;
+  json_t *root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &je);
+  free(bytes);
+  if (!root)
+    fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+         fileio_one_line(je.text));
+  return root;
+}
+
+bool vs_set_load(const char *path, vs_set *set, char *err, size_t errlen) {
   where w = {path, -1, -1, err, errlen};
   memset(set, 0, sizeof *set);
-  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+  json_t *root = load_json(path, err, errlen);
   if (!root)
-    return fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line,
-                je.column, je.text);
+    return false;
   bool ok = false;
   json_t *schema, *ver, *spec, *gen, *jop, *count, *notes, *groups;
   vs_op op;

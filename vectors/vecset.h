@@ -131,6 +131,10 @@ typedef struct vs_set {
   vs_group *groups;
 } vs_set;
 
+/** The largest manifest vs_set_load reads (64 MiB; the shipped ones are
+ *  under 200 kB): a larger file is refused before it is read. */
+#define VS_MANIFEST_MAX ((size_t)64 << 20)
+
 /** Load and validate a manifest (structure, names, dims, counts). Tensors
  *  are not read yet. On failure returns false and writes one clear line to
  *  err (errlen bytes). */
