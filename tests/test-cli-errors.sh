@@ -412,7 +412,26 @@ conform_reader_tests() {
     --vectors "$vectors/mix.json"
 }
 
+# Manifest strides are bounded by the rows they pad (findings 2, 17): a
+# stride of 2^56 wrapped rows x stride and crashed the runner; 4194304
+# made it fill gigabytes with guard values.
+stride_tests() {
+  c=$conform
+  mkdir -p "$work/stride"
+  ln -s "$vectors/data" "$work/stride/data"
+  for s in 72057594037927936 4194304; do
+    sed 's/^    "x": 40,$/    "x": '$s',/' "$vectors/feature_map.json" >"$work/stride/feature_map.json"
+    if grep -q "\"x\": $s," "$work/stride/feature_map.json"; then
+      expect_error "$c" 'stride' "a manifest stride of $s" \
+        --vectors "$work/stride/feature_map.json" --backend ref
+    else
+      not_ok "infini-conform: no stride to edit in feature_map.json"
+    fi
+  done
+}
+
 limit=10
+if [ -x "$conform" ]; then stride_tests; else skip "strides" "not built"; fi
 if written "$weights" && written "$run"; then model_reader_tests; else skip "model readers" "tools not written"; fi
 if [ -x "$conform" ]; then conform_reader_tests; else skip "infini-conform readers" "not built"; fi
 limit=

@@ -659,10 +659,17 @@ static bool parse_group(const where *w, json_t *jg, vs_op op, json_t *notes,
     size_t d[VS_MAX_DIMS];
     if (!vs_tensor_dims(g, key, &nd, d))
       return lfail(w, "stride of unknown tensor \"%s\"", key);
-    if (!json_is_integer(val) || json_integer_value(val) < (json_int_t)d[nd - 1] ||
-        json_integer_value(val) > (json_int_t)(PTRDIFF_MAX / 16))
+    if (!json_is_integer(val) || json_integer_value(val) < (json_int_t)d[nd - 1])
       return lfail(w, "stride of \"%s\" is not an integer >= its row width %zu",
                    key, d[nd - 1]);
+    /* The runner allocates rows x stride floats (and fills them with guard
+     * values): a stride bounded by the row width bounds that buffer by the
+     * data file it describes (rows x width), so a hostile stride can
+     * neither wrap the product nor ask for gigabytes of padding. */
+    if ((uint64_t)json_integer_value(val) > 2 * (uint64_t)d[nd - 1] + VS_STRIDE_SLACK)
+      return lfail(w, "stride of \"%s\" is %" PRId64 ", more than twice its "
+                   "row width %zu plus %d", key,
+                   (int64_t)json_integer_value(val), d[nd - 1], VS_STRIDE_SLACK);
   }
   for (int i = 0; i < n_in; i++) {
     json_t *s = json_object_get(strides, in[i]);

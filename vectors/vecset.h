@@ -131,6 +131,11 @@ typedef struct vs_set {
   vs_group *groups;
 } vs_set;
 
+/** A row stride may exceed twice its row width by at most this many
+ *  elements (docs/vectors.md): strided buffers stay within about twice the
+ *  data they describe. */
+#define VS_STRIDE_SLACK 64
+
 /** The largest manifest vs_set_load reads (64 MiB; the shipped ones are
  *  under 200 kB): a larger file is refused before it is read. */
 #define VS_MANIFEST_MAX ((size_t)64 << 20)
