@@ -263,9 +263,6 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n,
 bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
               tol_profile profile, bool diagnose, cf_report *rep,
               const char *name, char *err, size_t errlen);
-/** The vector directory DIR/index.json was exported from, when it still
- *  exists (malloc'd), else NULL. */
-char *cf_index_vectors(const char *dir);
 
 /* ---- .npy (npyio.c): minimal reader and writer for the file workflow ----- */
 

@@ -430,7 +430,40 @@ stride_tests() {
   done
 }
 
+# The judge comes from the exporter, not from the folder under check
+# (finding 16): an index pointing at a copy of the vectors whose
+# tolerances are 1e30 must not make wrong outputs pass.
+forged_vectors_tests() {
+  c=$conform
+  mkdir -p "$work/forged"
+  ln -s "$vectors/data" "$work/forged/data"
+  sed 's/"c_arith": [0-9.]*/"c_arith": 1e30/; s/"c_input": [0-9.]*/"c_input": 1e30/' \
+    "$vectors/mix.json" >"$work/forged/mix.json"
+  "$c" --vectors "$vectors" --id mix.json:1 export "$work/judged" >/dev/null 2>&1 ||
+    { not_ok "infini-conform: cannot export for the forged-vectors test"; return; }
+  cp "$work/judged/in/mix-1.a_mem.npy" "$work/judged/out/mix-1.out.npy" # wrong
+  sed "s|\"vectors\": \"[^\"]*\"|\"vectors\": \"$work/forged\"|" \
+    "$work/judged/index.json" >"$work/judged/index.new" &&
+    mv "$work/judged/index.new" "$work/judged/index.json"
+  if "$c" --vectors "$work/forged/mix.json" --id mix.json:1 --backend ref --quiet \
+       >/dev/null 2>&1; then
+    ok "infini-conform: the forged copy itself loads (the test is meaningful)"
+  else
+    not_ok "infini-conform: the forged copy itself loads"
+  fi
+  INFINI_VECTORS= "$c" check "$work/judged" --quiet >"$work/judged.out" 2>&1
+  rc=$?
+  if [ $rc = 1 ]; then
+    ok "infini-conform: check ignores the vectors an index names (wrong outputs fail, exit 1)"
+  else
+    not_ok "infini-conform: check with an index naming forged vectors: exit $rc (want 1)"
+  fi
+  expect_error "$c" 'sha256' "check --vectors with vectors other than the exported ones" \
+    check "$work/judged" --vectors "$work/forged"
+}
+
 limit=10
+if [ -x "$conform" ]; then forged_vectors_tests; else skip "forged vectors" "not built"; fi
 if [ -x "$conform" ]; then stride_tests; else skip "strides" "not built"; fi
 if written "$weights" && written "$run"; then model_reader_tests; else skip "model readers" "tools not written"; fi
 if [ -x "$conform" ]; then conform_reader_tests; else skip "infini-conform readers" "not built"; fi

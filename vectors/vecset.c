@@ -709,12 +709,14 @@ static bool parse_group(const where *w, json_t *jg, vs_op op, json_t *notes,
 /* A manifest through the project's one reader (a FIFO, a device or a file
  * over VS_MANIFEST_MAX is refused before a byte is read); jansson's error
  * text quotes input bytes, so it is made one line. */
-static json_t *load_json(const char *path, char *err, size_t errlen) {
+static json_t *load_json(const char *path, char sha256[65], char *err,
+                         size_t errlen) {
   unsigned char *bytes;
   size_t len;
   if (fileio_read_all(path, VS_MANIFEST_MAX, &bytes, &len, err, errlen) !=
       INFINI_OK)
     return NULL;
+  vs_sha256_hex(bytes, len, sha256);
   json_error_t je;
   json_t *root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &je);
   free(bytes);
@@ -727,7 +729,7 @@ static json_t *load_json(const char *path, char *err, size_t errlen) {
 bool vs_set_load(const char *path, vs_set *set, char *err, size_t errlen) {
   where w = {path, -1, -1, err, errlen};
   memset(set, 0, sizeof *set);
-  json_t *root = load_json(path, err, errlen);
+  json_t *root = load_json(path, set->sha256, err, errlen);
   if (!root)
     return false;
   bool ok = false;

@@ -129,6 +129,9 @@ typedef struct vs_set {
   int number_of_tests;
   int n_groups;
   vs_group *groups;
+  char sha256[65];          /* of the manifest's bytes as loaded ("" if not
+                               loaded from a file); its tensors' digests
+                               are in it, so it names the whole set */
 } vs_set;
 
 /** A row stride may exceed twice its row width by at most this many
