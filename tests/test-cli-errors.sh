@@ -462,7 +462,27 @@ forged_vectors_tests() {
     check "$work/judged" --vectors "$work/forged"
 }
 
+# jansson quotes the input around an error, newlines included (finding 9):
+# the tools' messages must stay one line.
+quoted_newline_tests() {
+  bad='{"a": "x\u12
+"}'
+  printf '%s' "$bad" >"$work/nl.json"
+  expect_error "$conform" 'nl.json' "a manifest whose JSON error quotes a newline" \
+    --vectors "$work/nl.json"
+  mkdir -p "$work/nlidx/in" "$work/nlidx/out"
+  printf '%s' "$bad" >"$work/nlidx/index.json"
+  expect_error "$conform" 'index.json' "an index.json whose JSON error quotes a newline" \
+    check "$work/nlidx"
+  if written "$weights"; then
+    st_file "$work/nl.safetensors" "$bad"
+    expect_error "$weights" 'nl.safetensors' "a safetensors header whose JSON error quotes a newline" \
+      --info "$work/nl.safetensors"
+  fi
+}
+
 limit=10
+if [ -x "$conform" ]; then quoted_newline_tests; else skip "quoted newlines" "not built"; fi
 if [ -x "$conform" ]; then forged_vectors_tests; else skip "forged vectors" "not built"; fi
 if [ -x "$conform" ]; then stride_tests; else skip "strides" "not built"; fi
 if written "$weights" && written "$run"; then model_reader_tests; else skip "model readers" "tools not written"; fi
