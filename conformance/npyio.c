@@ -30,10 +30,6 @@ bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims
   return ok;
 }
 
-/* An .npy header: the magic, version, length and at most 65535 bytes
- * (version 1) of text; version 2's longer headers are allowed this much. */
-#define NPY_HEADER_ALLOWANCE ((size_t)1 << 20)
-
 bool cf_npy_read_float(const char *path, size_t max_count, int *ndim,
                        size_t *dims, float **data, size_t *count, char *err,
                        size_t errlen) {
@@ -48,9 +44,9 @@ bool cf_npy_read_float(const char *path, size_t max_count, int *ndim,
   unsigned char *bytes = NULL;
   size_t len = 0;
   char why[512];
-  const size_t cap = max_count > (SIZE_MAX - NPY_HEADER_ALLOWANCE) / 8
+  const size_t cap = max_count > (SIZE_MAX - NPY_HEADER_MAX) / 8
                         ? SIZE_MAX
-                        : NPY_HEADER_ALLOWANCE + 8 * max_count;
+                        : NPY_HEADER_MAX + 8 * max_count;
   if (!npy_read_file_capped(path, FILEIO_NOFOLLOW, cap, &bytes, &len, why,
                             sizeof why)) {
     snprintf(err, errlen, "cannot read %s: %s", path, why);

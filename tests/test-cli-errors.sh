@@ -392,6 +392,9 @@ conform_reader_tests() {
   t=$(ls "$work/vset/data/mix" | head -n 1)
   rm -f "$work/vset/data/mix/$t" && mkfifo "$work/vset/data/mix/$t"
   expect_error "$c" "$t" "a FIFO as a vector tensor" --vectors "$work/vset/mix.json" --backend ref
+  rm -f "$work/vset/data/mix/$t" && truncate -s 20M "$work/vset/data/mix/$t" 2>/dev/null &&
+    expect_error "$c" "more than" "a 20 MB sparse vector tensor (refused by its declared shape)" \
+      --vectors "$work/vset/mix.json" --backend ref
   "$c" $one export "$work/fexp" >/dev/null 2>&1 || { not_ok "infini-conform: cannot export"; return; }
   outs=$(sed -n 's/.*"file": *"\(out\/[^"]*\)".*/\1/p' "$work/fexp/index.json")
   set -- $outs

@@ -53,6 +53,9 @@ bool npy_encode(npy_dtype dtype, int ndim, const size_t *dims,
 /** The largest file npy_read_file reads (1 GiB): every shipped tensor is
  *  far smaller, and a bigger file is refused before it is read. */
 #define NPY_READ_MAX ((size_t)1 << 30)
+/** Room for an .npy header (magic, version, length and its text: at most
+ *  65535 bytes in version 1; version 2's longer headers get this much). */
+#define NPY_HEADER_MAX ((size_t)1 << 20)
 
 /** Read a whole regular file into memory (malloc'ed), at most
  *  NPY_READ_MAX bytes (src/fileio.h's reader: a FIFO, a device or a

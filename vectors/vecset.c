@@ -837,7 +837,13 @@ bool vs_tensor_load(const vs_set *set, vs_tensor *t, char *err, size_t errlen) {
   char *path = join(set->dir, t->file);
   if (!path)
     return fail(err, errlen, "out of memory");
-  if (!npy_read_file(path, &bytes, &len, err, errlen)) {
+  /* capped by the shape the manifest declares (float64 at most) plus a
+   * header, so a huge file is refused before it is read */
+  const size_t count = vs_tensor_count(t);
+  const size_t cap = count > (NPY_READ_MAX - NPY_HEADER_MAX) / 8
+                         ? NPY_READ_MAX
+                         : NPY_HEADER_MAX + 8 * count;
+  if (!npy_read_file_capped(path, 0, cap, &bytes, &len, err, errlen)) {
     free(path);
     return false;
   }
