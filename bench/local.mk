@@ -8,7 +8,8 @@ bench_libbench_avx512_la_SOURCES = bench/baseline.c bench/baseline.h bench/peak.
 bench_libbench_avx512_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX512)
 bench_libbench_avx2_la_SOURCES = bench/peak_avx2.c bench/peak.inc
 bench_libbench_avx2_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX2)
-bench_infini_bench_SOURCES = bench/infini_bench.c src/cpu.c src/cpu.h
+bench_infini_bench_SOURCES = bench/infini_bench.c src/cpu.c src/cpu.h \
+	src/fileio.c src/fileio.h
 bench_infini_bench_LDADD = bench/libbench_avx512.la bench/libbench_avx2.la \
 	libinfini.la $(OPENBLAS_LIBS) $(SLEEF_LIBS) -lm
 bench_infini_bench_CFLAGS = $(AM_CFLAGS)

@@ -22,6 +22,7 @@
 #include "conformance/tolerance.h"
 #include "infini.h"
 #include "vectors/vecset.h"
+#include "src/fileio.h"
 
 /** Exit statuses (docs/conformance.md, "Exit status"). */
 enum {
@@ -111,6 +112,10 @@ void cf_selection_free(cf_selection *sel);
  *  message when the pattern is malformed. */
 bool cf_selection_add(cf_selection *sel, const char *kind, const char *value,
                       char *err, size_t errlen);
+/** The largest index.json check reads (64 MiB). */
+#define CF_INDEX_MAX ((size_t)64 << 20)
+/** The largest --include/--exclude/--xfail list read (1 MiB). */
+#define CF_LIST_MAX ((size_t)1 << 20)
 /** Read a list file (which = "include", "exclude", "xfail"). */
 bool cf_selection_read_list(cf_selection *sel, const char *which,
                             const char *path, char *err, size_t errlen);
@@ -246,18 +251,22 @@ void cf_report_table(const cf_report *rep, FILE *f, bool verbose,
 /** The one-line summary. */
 void cf_report_summary(const cf_report *rep, FILE *f);
 /** TAP, JUnit XML, JSON, each written to a temporary file beside path and
- *  renamed over it. false with one line in err. */
-bool cf_report_tap(const cf_report *rep, const char *path, char *err, size_t errlen);
-bool cf_report_junit(const cf_report *rep, const char *path, char *err, size_t errlen);
-bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t errlen);
+ *  renamed over it; an existing file is replaced only with force, a
+ *  symbolic link never. false with one line in err. */
+bool cf_report_tap(const cf_report *rep, const char *path, bool force,
+                   char *err, size_t errlen);
+bool cf_report_junit(const cf_report *rep, const char *path, bool force,
+                     char *err, size_t errlen);
+bool cf_report_json(const cf_report *rep, const char *path, bool force,
+                    char *err, size_t errlen);
 
-/** Atomic file writing: open a temporary beside path; commit renames it
- *  over path, abort removes it. */
-typedef struct cf_atomic {
-  FILE *f;
-  char *path, *tmp;
-} cf_atomic;
-bool cf_atomic_open(cf_atomic *a, const char *path, char *err, size_t errlen);
+/** Atomic file writing through the project's one writer (src/fileio.h):
+ *  open a temporary beside path (never through a symbolic link); commit
+ *  moves it to path, abort removes it. An existing file at path is
+ *  replaced only when replace is true. */
+typedef fileio_atomic cf_atomic;
+bool cf_atomic_open(cf_atomic *a, const char *path, bool replace, char *err,
+                    size_t errlen);
 bool cf_atomic_commit(cf_atomic *a, char *err, size_t errlen);
 void cf_atomic_abort(cf_atomic *a);
 
@@ -273,9 +282,6 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n,
 bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
               tol_profile profile, bool diagnose, cf_report *rep,
               const char *name, char *err, size_t errlen);
-/** The vector directory DIR/index.json was exported from, when it still
- *  exists (malloc'd), else NULL. */
-char *cf_index_vectors(const char *dir);
 
 /* ---- .npy (npyio.c): minimal reader and writer for the file workflow ----- */
 
@@ -283,8 +289,12 @@ char *cf_index_vectors(const char *dir);
 bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims,
                   const void *data, char *err, size_t errlen);
 /** Read a float32 or float64 .npy into floats (float64 rounded to float);
- *  fills ndim/dims. false with a message naming the problem. */
-bool cf_npy_read_float(const char *path, int *ndim, size_t *dims,
-                       float **data, size_t *count, char *err, size_t errlen);
+ *  fills ndim/dims. The file is one an implementation wrote: a link, a
+ *  FIFO, a device or a file larger than a header plus max_count float64
+ *  values is refused before a byte is read. false with a message naming
+ *  the problem. */
+bool cf_npy_read_float(const char *path, size_t max_count, int *ndim,
+                       size_t *dims, float **data, size_t *count, char *err,
+                       size_t errlen);
 
 #endif

@@ -121,16 +121,52 @@ static bool dir_is_empty(const char *dir) {
   return empty;
 }
 
+/* The project's one folder maker: a link at DIR/in is refused. */
 static bool make_dir(const char *path, char *err, size_t errlen) {
-  if (mkdir(path, 0777) == 0 || errno == EEXIST) {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-      return true;
-    snprintf(err, errlen, "%s exists and is not a directory", path);
+  return fileio_make_dir(path, err, errlen) == INFINI_OK;
+}
+
+/* The identity of the vectors the cases come from: each manifest's file
+ * name and the SHA-256 of its bytes (which hold every tensor's SHA-256,
+ * checked when the tensor is loaded). */
+static json_t *manifest_digests(const cf_case *cases, size_t n) {
+  json_t *d = json_object();
+  for (size_t i = 0; i < n; i++)
+    json_object_set_new(d, cases[i].set->file,
+                        json_string(cases[i].set->sha256));
+  return d;
+}
+
+/* The judge comes from the exporter, never from the folder under test:
+ * check judges against --vectors or the default set, and refuses when the
+ * index says the inputs were exported from other vectors (a forged copy
+ * with huge tolerances, or simply another version). */
+static bool same_vectors(const cf_vectors *v, json_t *root, const char *dir,
+                         char *err, size_t errlen) {
+  json_t *d = json_object_get(root, "vector_manifests");
+  if (!json_is_object(d) || json_object_size(d) == 0) {
+    snprintf(err, errlen, "%s/index.json records no vector digests (written by "
+             "an older infini-conform export): export again", dir);
     return false;
   }
-  snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-  return false;
+  const char *file;
+  json_t *hex;
+  json_object_foreach(d, file, hex) {
+    const vs_set *set = NULL;
+    for (int s = 0; s < v->n_sets && !set; s++)
+      if (strcmp(v->sets[s].file, file) == 0)
+        set = &v->sets[s];
+    const char *want = json_string_value(hex);
+    if (!set || !want || strcmp(want, set->sha256) != 0) {
+      snprintf(err, errlen, "%s/index.json: exported from vectors whose %.80s "
+               "has sha256 %.64s, but %s %s; check with --vectors naming the "
+               "vectors it was exported from", dir, file, want ? want : "(none)",
+               v->dir, set ? "has another" : "has no such manifest");
+      fileio_one_line(err);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *dir,
@@ -159,6 +195,7 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
   json_object_set_new(root, "tool", json_string("infini-conform"));
   json_object_set_new(root, "tool_version", json_string(infini_version()));
   json_object_set_new(root, "vectors", json_string(v->dir));
+  json_object_set_new(root, "vector_manifests", manifest_digests(cases, n));
   json_object_set_new(root, "output_dtype", json_string("float32 or float64, little-endian, C order"));
   json_t *list = json_array();
   bool ok = true;
@@ -209,7 +246,7 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
   if (ok) {
     cf_atomic a;
     ok = join(path, sizeof path, dir, "index.json", err, errlen) &&
-         cf_atomic_open(&a, path, err, errlen);
+         cf_atomic_open(&a, path, true, err, errlen);
     if (ok) {
       if (json_dumpf(root, a.f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
           fputc('\n', a.f) == EOF) {
@@ -230,14 +267,24 @@ static json_t *load_index(const char *dir, char *err, size_t errlen) {
   json_error_t je;
   if (!join(path, sizeof path, dir, "index.json", err, errlen))
     return NULL;
-  json_t *root = json_load_file(path, 0, &je);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    snprintf(err, errlen, "%s: no index (%s); run 'infini-conform export %s' first",
+             dir, strerror(errno), dir);
+    return NULL;
+  }
+  /* The folder under test is written by the implementation: its index is
+   * read with the one reader, not through a link, and capped. */
+  unsigned char *bytes;
+  size_t len;
+  if (fileio_read_all_flags(path, FILEIO_NOFOLLOW, CF_INDEX_MAX, &bytes, &len,
+                            err, errlen) != INFINI_OK)
+    return NULL;
+  json_t *root = json_loadb((const char *)bytes, len, 0, &je);
+  free(bytes);
   if (!root) {
-    struct stat st;
-    if (stat(path, &st) != 0)
-      snprintf(err, errlen, "%s: no index (%s); run 'infini-conform export %s' first",
-               dir, strerror(errno), dir);
-    else
-      snprintf(err, errlen, "%s:%d: not valid JSON: %s", path, je.line, je.text);
+    snprintf(err, errlen, "%s:%d: not valid JSON: %s", path, je.line,
+             fileio_one_line(je.text));
     return NULL;
   }
   const char *format = json_string_value(json_object_get(root, "format"));
@@ -250,20 +297,6 @@ static json_t *load_index(const char *dir, char *err, size_t errlen) {
     return NULL;
   }
   return root;
-}
-
-char *cf_index_vectors(const char *dir) {
-  char err[512];
-  json_t *root = load_index(dir, err, sizeof err);
-  if (!root)
-    return NULL;
-  const char *v = json_string_value(json_object_get(root, "vectors"));
-  char *out = NULL;
-  struct stat st;
-  if (v && stat(v, &st) == 0)
-    out = cf_xstrdup(v);
-  json_decref(root);
-  return out;
 }
 
 static void shape_text(int ndim, const size_t *dims, char *out, size_t len) {
@@ -296,7 +329,8 @@ static void read_outputs(const cf_case *c, const char *dir, cf_outputs *got) {
     size_t dims[VS_MAX_DIMS], count;
     float *data;
     if (!join(path, sizeof path, dir, rel, why, sizeof why) ||
-        !cf_npy_read_float(path, &ndim, dims, &data, &count, why, sizeof why)) {
+        !cf_npy_read_float(path, vs_tensor_count(&want->expected), &ndim, dims, &data,
+                           &count, why, sizeof why)) {
       got->missing[i] = cf_xstrdup(why);
       continue;
     }
@@ -323,6 +357,10 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
   json_t *root = load_index(dir, err, errlen);
   if (!root)
     return false;
+  if (!same_vectors(v, root, dir, err, errlen)) {
+    json_decref(root);
+    return false;
+  }
   json_t *list = json_object_get(root, "cases");
   size_t idx;
   json_t *e;

@@ -90,7 +90,8 @@ static void usage(FILE *f) {
       "  -v, --verbose        print every failure (default: the first %d)\n"
       "      --max-failures N print at most N failures in detail\n"
       "      --name NAME      check: the implementation's name in reports (default files)\n"
-      "      --force          export: write into a directory that is not empty\n"
+      "      --force          export: write into a directory that is not empty;\n"
+      "                       replace existing --tap/--junit/--json files\n"
       "  -h, --help           this help\n"
       "      --version        version of infini-conform and of the specification\n"
       "\n"
@@ -431,14 +432,29 @@ static void list_selected(const cf_case *cases, size_t n) {
   }
 }
 
+/* Refuse a report destination that would be refused at the end (a link,
+ * an existing file without --force) before the run, not after it. */
+static int check_report_paths(const options *o) {
+  const char *paths[] = {o->tap, o->junit, o->json};
+  char err[1024];
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+    if (paths[i] && fileio_check_destination(paths[i],
+                                             o->force ? FILEIO_REPLACE : 0,
+                                             err, sizeof err) != INFINI_OK) {
+      cf_error("%s", err);
+      return CF_EXIT_USAGE;
+    }
+  return -1;
+}
+
 static int write_reports(const options *o, const cf_report *rep) {
   char err[1024];
   int status = -1;
-  if (o->tap && !cf_report_tap(rep, o->tap, err, sizeof err))
+  if (o->tap && !cf_report_tap(rep, o->tap, o->force, err, sizeof err))
     cf_error("%s", err), status = CF_EXIT_USAGE;
-  if (o->junit && !cf_report_junit(rep, o->junit, err, sizeof err))
+  if (o->junit && !cf_report_junit(rep, o->junit, o->force, err, sizeof err))
     cf_error("%s", err), status = CF_EXIT_USAGE;
-  if (o->json && !cf_report_json(rep, o->json, err, sizeof err))
+  if (o->json && !cf_report_json(rep, o->json, o->force, err, sizeof err))
     cf_error("%s", err), status = CF_EXIT_USAGE;
   return status;
 }
@@ -451,6 +467,9 @@ int main(int argc, char **argv) {
     return status;
   }
 
+  status = check_report_paths(&o);
+  if (status >= 0)
+    goto out_sel;
   const infini_backend *plugins[MAX_PLUGINS] = {0};
   status = load_plugins(&o, plugins);
   if (status >= 0)
@@ -461,23 +480,18 @@ int main(int argc, char **argv) {
     goto out_sel;
   }
 
-  /* The vectors: --vectors, else (check) the directory the index names,
-   * else the default. */
+  /* The vectors: --vectors, else the default. Never the directory an
+   * index names: the folder under check is the implementation's, so a
+   * path there could name a forged copy with huge tolerances; check
+   * compares the digests the index recorded instead (cf_check). */
   char err[1024];
-  char *index_vectors = NULL;
-  const char *vectors = o.vectors;
-  if (!vectors && strcmp(o.command, "check") == 0)
-    vectors = index_vectors = cf_index_vectors(o.dir);
-  if (!vectors)
-    vectors = cf_default_vectors();
+  const char *vectors = o.vectors ? o.vectors : cf_default_vectors();
   cf_vectors v;
   if (!cf_vectors_load(vectors, &v, err, sizeof err)) {
     cf_error("%s", err);
-    free(index_vectors);
     status = CF_EXIT_USAGE;
     goto out_sel;
   }
-  free(index_vectors);
 
   cf_case *cases = NULL;
   size_t n = cf_select(&v, &o.sel, &cases);

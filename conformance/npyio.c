@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "conformance/conform.h"
 #include "vectors/npy.h"
+#include "src/fileio.h"
 
 bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims,
                   const void *data, char *err, size_t errlen) {
@@ -23,15 +24,15 @@ bool cf_npy_write(const char *path, vs_dtype dtype, int ndim, const size_t *dims
     snprintf(err, errlen, "cannot encode %s: %s", path, why);
     return false;
   }
-  bool ok = npy_write_file(path, bytes, len, why, sizeof why);
-  if (!ok)
-    snprintf(err, errlen, "cannot write %s: %s", path, why);
+  /* the writer's message names the path already */
+  bool ok = npy_write_file(path, bytes, len, err, errlen);
   free(bytes);
   return ok;
 }
 
-bool cf_npy_read_float(const char *path, int *ndim, size_t *dims, float **data,
-                       size_t *count, char *err, size_t errlen) {
+bool cf_npy_read_float(const char *path, size_t max_count, int *ndim,
+                       size_t *dims, float **data, size_t *count, char *err,
+                       size_t errlen) {
   *data = NULL;
   *count = 0;
   *ndim = 0;
@@ -43,7 +44,11 @@ bool cf_npy_read_float(const char *path, int *ndim, size_t *dims, float **data,
   unsigned char *bytes = NULL;
   size_t len = 0;
   char why[512];
-  if (!npy_read_file(path, &bytes, &len, why, sizeof why)) {
+  const size_t cap = max_count > (SIZE_MAX - NPY_HEADER_MAX) / 8
+                        ? SIZE_MAX
+                        : NPY_HEADER_MAX + 8 * max_count;
+  if (!npy_read_file_capped(path, FILEIO_NOFOLLOW, cap, &bytes, &len, why,
+                            sizeof why)) {
     snprintf(err, errlen, "cannot read %s: %s", path, why);
     return false;
   }

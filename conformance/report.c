@@ -53,72 +53,16 @@ int cf_report_status(const cf_report *rep) {
 
 /* ---- atomic files -------------------------------------------------------- */
 
-bool cf_atomic_open(cf_atomic *a, const char *path, char *err, size_t errlen) {
-  memset(a, 0, sizeof *a);
-  struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "will not write %s: it exists and is not a regular file",
-             path);
-    return false;
-  }
-  size_t len = strlen(path) + 16;
-  a->path = cf_xstrdup(path);
-  a->tmp = cf_xmalloc(len);
-  snprintf(a->tmp, len, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(a->tmp);
-  if (fd < 0) {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    free(a->path);
-    free(a->tmp);
-    a->path = a->tmp = NULL;
-    return false;
-  }
-  /* mkstemp makes it 0600; give it the mode a plain fopen would. */
-  mode_t mask = umask(0);
-  umask(mask);
-  (void)fchmod(fd, 0666 & ~mask);
-  a->f = fdopen(fd, "w");
-  if (!a->f) {
-    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    close(fd);
-    unlink(a->tmp);
-    free(a->path);
-    free(a->tmp);
-    a->path = a->tmp = NULL;
-    return false;
-  }
-  return true;
+bool cf_atomic_open(cf_atomic *a, const char *path, bool replace, char *err,
+                    size_t errlen) {
+  return fileio_atomic_open(a, path, replace ? FILEIO_REPLACE : 0, err,
+                            errlen) == INFINI_OK;
 }
 
-void cf_atomic_abort(cf_atomic *a) {
-  if (a->f)
-    fclose(a->f);
-  if (a->tmp)
-    unlink(a->tmp);
-  free(a->path);
-  free(a->tmp);
-  memset(a, 0, sizeof *a);
-}
+void cf_atomic_abort(cf_atomic *a) { fileio_atomic_abort(a); }
 
 bool cf_atomic_commit(cf_atomic *a, char *err, size_t errlen) {
-  bool ok = fflush(a->f) == 0 && !ferror(a->f);
-  int saved = errno;
-  if (ok && fsync(fileno(a->f)) != 0 && errno != EINVAL)
-    ok = false, saved = errno;
-  if (fclose(a->f) != 0 && ok)
-    ok = false, saved = errno;
-  a->f = NULL;
-  if (ok && rename(a->tmp, a->path) != 0)
-    ok = false, saved = errno;
-  if (!ok) {
-    snprintf(err, errlen, "cannot write %s: %s", a->path, strerror(saved));
-    cf_atomic_abort(a);
-    return false;
-  }
-  free(a->path);
-  free(a->tmp);
-  memset(a, 0, sizeof *a);
-  return true;
+  return fileio_atomic_commit(a, err, errlen) == INFINI_OK;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -327,9 +271,10 @@ static void tap_diag(FILE *f, const char *text) {
   }
 }
 
-bool cf_report_tap(const cf_report *rep, const char *path, char *err, size_t errlen) {
+bool cf_report_tap(const cf_report *rep, const char *path, bool force,
+                   char *err, size_t errlen) {
   cf_atomic a;
-  if (!cf_atomic_open(&a, path, err, errlen))
+  if (!cf_atomic_open(&a, path, force, err, errlen))
     return false;
   FILE *f = a.f;
   fprintf(f, "TAP version 13\n1..%zu\n", rep->n);
@@ -412,9 +357,10 @@ static const char *first_line(const char *s, char *buf, size_t len) {
   return buf;
 }
 
-bool cf_report_junit(const cf_report *rep, const char *path, char *err, size_t errlen) {
+bool cf_report_junit(const cf_report *rep, const char *path, bool force,
+                     char *err, size_t errlen) {
   cf_atomic a;
-  if (!cf_atomic_open(&a, path, err, errlen))
+  if (!cf_atomic_open(&a, path, force, err, errlen))
     return false;
   FILE *f = a.f;
   tally all = {0};
@@ -560,7 +506,8 @@ static json_t *closest_entry(const cf_diagnosis *d) {
   return o;
 }
 
-bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t errlen) {
+bool cf_report_json(const cf_report *rep, const char *path, bool force,
+                    char *err, size_t errlen) {
   json_t *root = json_object();
   json_object_set_new(root, "tool", json_string("infini-conform"));
   json_object_set_new(root, "version", json_string(infini_version()));
@@ -655,7 +602,7 @@ bool cf_report_json(const cf_report *rep, const char *path, char *err, size_t er
   json_object_set_new(root, "cases", cases);
 
   cf_atomic a;
-  if (!cf_atomic_open(&a, path, err, errlen)) {
+  if (!cf_atomic_open(&a, path, force, err, errlen)) {
     json_decref(root);
     return false;
   }

@@ -45,6 +45,15 @@ static void gbuf_init(gbuf *b, const char *name, bool output, ptrdiff_t rows,
   b->rows = rows;
   b->cols = cols;
   b->ld = ld > 0 ? ld : cols;
+  /* vs_set_load bounds strides by the rows they pad; a group built any
+   * other way must still not wrap rows x ld into a small buffer */
+  if (rows < 0 || b->ld < 1 ||
+      (size_t)rows > (SIZE_MAX / sizeof(float) - 2 * GUARD_PAD - ALIGN) /
+                         (size_t)b->ld) {
+    cf_error("%s: %td rows of stride %td do not fit in memory", name, rows,
+             b->ld);
+    exit(CF_EXIT_USAGE);
+  }
   b->total = 2 * GUARD_PAD + (size_t)rows * (size_t)b->ld;
   size_t bytes = (b->total * sizeof(float) + ALIGN - 1) / ALIGN * ALIGN;
   b->base = aligned_alloc(ALIGN, bytes);

@@ -234,17 +234,30 @@ bool cf_selection_read_list(cf_selection *sel, const char *which,
   cf_patterns *p = strcmp(which, "include") == 0   ? &sel->include
                    : strcmp(which, "exclude") == 0 ? &sel->exclude
                                                    : &sel->xfail;
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    snprintf(err, errlen, "cannot read --%s-list %s: %s", which, path,
-             strerror(errno));
+  /* The one reader: a FIFO or /dev/zero is refused at once, a list over
+   * CF_LIST_MAX before it is read. */
+  unsigned char *bytes;
+  size_t len;
+  char why[600];
+  if (fileio_read_all(path, CF_LIST_MAX, &bytes, &len, why, sizeof why) !=
+      INFINI_OK) {
+    snprintf(err, errlen, "cannot read --%s-list: %s", which, why);
     return false;
   }
-  char line[1024];
+  if (memchr(bytes, 0, len)) {
+    snprintf(err, errlen, "cannot read --%s-list %s: it holds a NUL byte, "
+             "so it is not a list of patterns", which, path);
+    free(bytes);
+    return false;
+  }
   int lineno = 0;
   bool ok = true;
-  while (ok && fgets(line, sizeof line, f)) {
+  char *next = (char *)bytes;
+  for (char *line = next; ok && line && line < (char *)bytes + len; line = next) {
     lineno++;
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
     char *hash = strchr(line, '#');
     if (hash)
       *hash = '\0';
@@ -262,9 +275,9 @@ bool cf_selection_read_list(cf_selection *sel, const char *which,
         *t = '\0';
         break;
       }
-    char why[300];
-    if (!cf_pattern_valid(s, why, sizeof why)) {
-      snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+    char pwhy[300];
+    if (!cf_pattern_valid(s, pwhy, sizeof pwhy)) {
+      snprintf(err, errlen, "%s:%d: %s", path, lineno, fileio_one_line(pwhy));
       ok = false;
       break;
     }
@@ -272,12 +285,7 @@ bool cf_selection_read_list(cf_selection *sel, const char *which,
     snprintf(origin, sizeof origin, "%s:%d", path, lineno);
     patterns_add(p, s, origin);
   }
-  if (ok && ferror(f)) {
-    snprintf(err, errlen, "cannot read --%s-list %s: %s", which, path,
-             strerror(errno));
-    ok = false;
-  }
-  fclose(f);
+  free(bytes);
   if (strcmp(which, "include") == 0)
     sel->have_include = true;
   return ok;

@@ -33,3 +33,12 @@ TESTS += fuzz/replay-npy fuzz/replay-manifest fuzz/replay-safetensors \
 	fuzz/replay-checkpoint
 
 EXTRA_DIST += fuzz/README.md fuzz/corpus scripts/fuzz.sh
+
+## The whole weights loader (infini_model_load on a file: the one reader,
+## header first, the config against the tensors present); issue 19.
+check_PROGRAMS += fuzz/replay-model
+fuzz_replay_model_SOURCES = fuzz/fuzz_model.c $(fuzz_replay_sources)
+fuzz_replay_model_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS='"$(abs_top_srcdir)/fuzz/corpus/model"'
+fuzz_replay_model_LDADD = src/libinfini_core.la -lm
+TESTS += fuzz/replay-model

@@ -219,17 +219,24 @@ const infini_backend *infini_backend_at(size_t i);
  */
 infini_status infini_backend_find(const char *name, const infini_backend **out);
 
+/** Longest backend name (bytes): names are printed in one-line reports. */
+#define INFINI_BACKEND_NAME_MAX 64
+
 /**
- * @brief Check a backend table: ABI version, struct size, name, required
- *        entries. Used by ::infini_backend_register and by plugin loaders.
+ * @brief Check a backend table: ABI version, struct size, name (1 to
+ *        ::INFINI_BACKEND_NAME_MAX printable ASCII characters, no space),
+ *        required entries. Used by ::infini_backend_register and by plugin
+ *        loaders.
  */
 infini_status infini_backend_check(const infini_backend *backend);
 
 /**
  * @brief Add a backend (e.g. a plugin's) to the registry. The table must
- *        outlive its registration. Names must be unique.
- * @return ::INFINI_ERR_ABI for a bad table, ::INFINI_ERR_PARAM for a
- *         duplicate name, ::INFINI_ERR_FULL when the registry is full.
+ *        outlive its registration. Names must be unique and not "default"
+ *        (which ::infini_backend_find reserves for the dispatched backend).
+ * @return ::INFINI_ERR_ABI for a bad table (a bad name included),
+ *         ::INFINI_ERR_PARAM for a duplicate or reserved name,
+ *         ::INFINI_ERR_FULL when the registry is full.
  */
 infini_status infini_backend_register(const infini_backend *backend);
 
@@ -364,7 +371,8 @@ infini_status infini_local_attention(infini_context *ctx,
                                      const float *v, ptrdiff_t ldv,
                                      float scale, float *out, ptrdiff_t ldo);
 
-/** @brief The spec's default softmax scale, 1/sqrt(d_key). */
+/** @brief The spec's default softmax scale, 1/sqrt(d_key); 0 (never NaN)
+ *  for d_key < 1, a size every operator refuses with ::INFINI_ERR_SIZE. */
 float infini_default_scale(ptrdiff_t d_key);
 
 /**

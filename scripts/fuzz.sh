@@ -9,7 +9,7 @@
 #                0 only builds and replays)
 #   -b BUILDDIR  where to build and keep the runs' findings
 #                (default _fuzz, relative to the source tree)
-#   TARGET       npy, manifest, safetensors, checkpoint (default: all)
+#   TARGET       npy, manifest, safetensors, checkpoint, model (default: all)
 #
 # The library is configured once in BUILDDIR/lib with clang,
 # -fsanitize=fuzzer-no-link,address,undefined, statically (the readers'
@@ -25,7 +25,7 @@ set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-60}
 build=$src/_fuzz
-all_targets="npy manifest safetensors checkpoint"
+all_targets="npy manifest safetensors checkpoint model"
 
 while getopts t:b: opt; do
   case $opt in
@@ -74,6 +74,7 @@ available() {
   case $1 in
     safetensors) grep -q 'st_parse' "$src/src/safetensors.c" ;;
     checkpoint) grep -q 'checkpoint_parse' "$src/src/checkpoint.c" ;;
+    model) grep -q 'st_parse_header' "$src/src/safetensors.c" ;;
     *) true ;;
   esac
 }

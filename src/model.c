@@ -260,6 +260,33 @@ static infini_status check_config_params(const infini_model_config *c) {
   return check_scale(c->attn_scale);
 }
 
+/* The weights' arena size without walking the 3 + 10 L tensors (a config
+ * declaring 10^15 layers must be refused at once, not after 10^16 steps):
+ * every layer carves the same sizes, so one layer's floats times L, with
+ * the overflow checked, plus the three model-wide tensors. */
+static infini_status weights_bytes(const infini_model_config *c, size_t *bytes) {
+  arena layer = {NULL, 0, INFINI_OK}, whole = layer;
+  model_tensor t;
+  for (ptrdiff_t i = 1; i <= LAYER_TENSORS; i++) {
+    model_tensor_info(c, i, &t);
+    arena_take(&layer, t.shape[0], t.shape[1]);
+  }
+  const ptrdiff_t model_wide[3] = {0, LAYER_TENSORS * c->n_layers + 1,
+                                   LAYER_TENSORS * c->n_layers + 2};
+  for (int k = 0; k < 3; k++) {
+    model_tensor_info(c, model_wide[k], &t);
+    arena_take(&whole, t.shape[0], t.shape[1]);
+  }
+  TRY(layer.st);
+  TRY(whole.st);
+  ptrdiff_t layers;
+  TRY(checked_mul(layer.used, c->n_layers, &layers));
+  if (layers > PTRDIFF_MAX - whole.used)
+    return INFINI_ERR_OVERFLOW;
+  whole.used += layers;
+  return arena_bytes(&whole, bytes);
+}
+
 /* Every product the model and a stream allocate or index fits. */
 static infini_status check_config_sizes(const infini_model_config *c) {
   ptrdiff_t hq, hkv, rows;
@@ -269,12 +296,11 @@ static infini_status check_config_sizes(const infini_model_config *c) {
   TRY(checked_mul(c->n_layers, c->segment_len, &rows));
   if (c->n_layers > (PTRDIFF_MAX - 3) / LAYER_TENSORS)
     return INFINI_ERR_OVERFLOW;
-  arena weights = {NULL, 0, INFINI_OK}, segment = weights, scratch = weights;
+  arena segment = {NULL, 0, INFINI_OK}, scratch = segment;
   model_scratch unused;
-  carve_weights(c, &weights, NULL);
+  TRY(weights_bytes(c, &bytes));
   carve_segment(c, &segment, NULL);
   carve_scratch(c, &scratch, &unused);
-  TRY(arena_bytes(&weights, &bytes));
   TRY(arena_bytes(&segment, &bytes));
   TRY(arena_bytes(&scratch, &bytes));
   size_t memory;

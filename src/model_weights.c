@@ -14,13 +14,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "src/fileio.h"
 #include "src/safetensors.h"
 #include "vectors/prng.h"
 
 #define FORMAT_NAME "infini-model"
-/* The whole file is read into memory: any size that fits is accepted. */
+/* Any file size is accepted: the header is checked against the real size
+ * and the config before a byte of data is read (load_fd). */
 #define MAX_FILE_BYTES (SIZE_MAX - 1)
 
 /* ---- the config as metadata -------------------------------------------- */
@@ -316,42 +318,84 @@ static infini_status check_finite(const model_tensor *mt, char *err,
   return INFINI_OK;
 }
 
-static infini_status copy_tensors(infini_model *m, const st_file *f,
+/* The config's tensors against the file's, before anything is allocated:
+ * every tensor the config needs is present with its shape, and the file
+ * has no other. At most n_tensors + 1 of the config's 3 + 10 L tensors are
+ * visited (if it needs more than the file has, one of those is missing),
+ * so a header declaring 10^15 layers is refused at once. */
+static infini_status check_tensors(const infini_model_config *c,
+                                   const st_file *f, char *err,
+                                   size_t errlen) {
+  const ptrdiff_t n = model_tensor_count(c);
+  const ptrdiff_t visit =
+      (size_t)n > f->n_tensors ? (ptrdiff_t)f->n_tensors + 1 : n;
+  for (ptrdiff_t i = 0; i < visit; i++) {
+    model_tensor mt;
+    model_tensor_info(c, i, &mt);
+    const infini_status st = check_tensor(&mt, st_find(f, mt.name), err, errlen);
+    if (st)
+      return st;
+  }
+  if ((size_t)n == f->n_tensors)
+    return INFINI_OK;
+  /* fewer needed than present: name one the config does not use */
+  for (size_t k = 0; k < f->n_tensors; k++) {
+    bool used = false;
+    for (ptrdiff_t i = 0; i < n && !used; i++) {
+      model_tensor mt;
+      model_tensor_info(c, i, &mt);
+      used = strcmp(mt.name, f->tensors[k].name) == 0;
+    }
+    if (!used)
+      return fileio_error(err, errlen, INFINI_ERR_SHAPE,
+                          "tensor '%.80s' is not a weight of this config",
+                          f->tensors[k].name);
+  }
+  return INFINI_OK;
+}
+
+/* Read each tensor's bytes (already checked to lie inside the file) and
+ * convert them into the model, one tensor at a time. */
+static infini_status copy_tensors(infini_model *m, st_file *f, int fd,
+                                  const char *path, uint64_t data_start,
                                   char *err, size_t errlen) {
   const ptrdiff_t n = model_tensor_count(&m->config);
-  bool *used = calloc(f->n_tensors + 1, sizeof *used);
-  if (!used)
-    return INFINI_ERR_NOMEM;
   infini_status st = INFINI_OK;
   for (ptrdiff_t i = 0; i < n && !st; i++) {
     model_tensor mt;
     model_tensor_at(m, i, &mt);
-    const st_tensor *t = st_find(f, mt.name);
-    if (!(st = check_tensor(&mt, t, err, errlen))) {
-      used[t - f->tensors] = true;
+    st_tensor *t = (st_tensor *)st_find(f, mt.name);
+    const size_t bytes = t->end - t->begin;
+    unsigned char *buf = malloc(bytes ? bytes : 1);
+    if (!buf)
+      return fileio_error(err, errlen, INFINI_ERR_NOMEM,
+                          "out of memory for tensor '%s'", mt.name);
+    st = fileio_pread(fd, path, buf, bytes, data_start + t->begin, err, errlen);
+    if (!st) {
+      t->data = buf;
       st_to_float(t, mt.data);
       st = check_finite(&mt, err, errlen);
     }
+    t->data = NULL;
+    free(buf);
   }
-  for (size_t i = 0; i < f->n_tensors && !st; i++)
-    if (!used[i])
-      st = fileio_error(err, errlen, INFINI_ERR_SHAPE,
-                    "tensor '%.80s' is not a weight of this config",
-                    f->tensors[i].name);
-  free(used);
   return st;
 }
 
-static infini_status load_parsed(const st_file *f, const infini_backend *backend,
+static infini_status load_parsed(st_file *f, int fd, const char *path,
+                                 uint64_t data_start,
+                                 const infini_backend *backend,
                                  infini_model **out, char *err, size_t errlen) {
   infini_model_config c;
   infini_status st = config_from_meta(f, &c, err, errlen);
+  if (!st)
+    st = check_tensors(&c, f, err, errlen);
   infini_model *m = NULL;
   if (!st && (st = model_alloc(&c, backend, &m)))
     fileio_error(err, errlen, st, "cannot create the model: %s",
              infini_strerror(st));
   if (!st)
-    st = copy_tensors(m, f, err, errlen);
+    st = copy_tensors(m, f, fd, path, data_start, err, errlen);
   if (st) {
     infini_model_free(m);
     return st;
@@ -375,23 +419,47 @@ static infini_status with_path(infini_status st, const char *path, char *err,
   return st;
 }
 
+/* Header first: the length, then the header (at most ST_MAX_HEADER bytes),
+ * checked against the file's real size and the config's tensors; the data
+ * is read only after all of that holds. */
+static infini_status load_fd(int fd, const char *path, uint64_t size,
+                             const infini_backend *backend, infini_model **out,
+                             char *err, size_t errlen) {
+  unsigned char first8[8] = {0};
+  infini_status st = fileio_pread(fd, path, first8, size < 8 ? (size_t)size : 8,
+                                  0, err, errlen);
+  if (st)
+    return st;
+  const size_t head_len = st_prefix_bytes(first8, size);
+  unsigned char *head = malloc(head_len + 1);
+  if (!head)
+    return fileio_error(err, errlen, INFINI_ERR_NOMEM, "out of memory");
+  st = fileio_pread(fd, path, head, head_len, 0, err, errlen);
+  st_file f;
+  memset(&f, 0, sizeof f);
+  if (!st)
+    st = st_parse_header(head, head_len, size, &f, err, errlen);
+  free(head);
+  if (!st)
+    st = load_parsed(&f, fd, path, head_len, backend, out, err, errlen);
+  st_free(&f);
+  return st;
+}
+
 infini_status infini_model_load(const char *path, const infini_backend *backend,
                                 infini_model **out, char *err, size_t errlen) {
   if (!path || !out)
     return fileio_error(err, errlen, INFINI_ERR_NULL, "no path or no output");
   if (err && errlen)
     err[0] = 0;
-  unsigned char *bytes = NULL;
-  size_t len = 0;
+  int fd;
+  uint64_t size;
   infini_status st =
-      fileio_read_all(path, MAX_FILE_BYTES, &bytes, &len, err, errlen);
+      fileio_open_read(path, 0, MAX_FILE_BYTES, &fd, &size, err, errlen);
   if (st)
-    return st;
-  st_file f;
-  if (!(st = st_parse(bytes, len, &f, err, errlen)))
-    st = load_parsed(&f, backend, out, err, errlen);
-  st_free(&f);
-  free(bytes);
+    return with_path(st, path, err, errlen);
+  st = load_fd(fd, path, size, backend, out, err, errlen);
+  close(fd);
   return with_path(st, path, err, errlen);
 }
 
@@ -481,6 +549,15 @@ static infini_status config_header(const infini_model_config *c,
                                    unsigned char **out, size_t *len, char *err,
                                    size_t errlen) {
   const ptrdiff_t n = model_tensor_count(c);
+  /* Every tensor's header entry takes more than ST_MIN_ENTRY bytes, so a
+   * config with more tensors cannot be written in a header the reader
+   * accepts: refuse it before allocating a table of n entries. */
+  if ((uint64_t)n > ST_MAX_HEADER / ST_MIN_ENTRY)
+    return fileio_error(err, errlen, INFINI_ERR_OVERFLOW,
+                        "%td layers need %td tensors, more than a safetensors "
+                        "header of %llu bytes can list (at most %llu)",
+                        c->n_layers, n, (unsigned long long)ST_MAX_HEADER,
+                        (unsigned long long)(ST_MAX_HEADER / ST_MIN_ENTRY));
   model_tensor *mts = calloc((size_t)n, sizeof *mts);
   st_tensor *ts = calloc((size_t)n, sizeof *ts);
   infini_status st = INFINI_ERR_NOMEM;
@@ -494,6 +571,8 @@ static infini_status config_header(const infini_model_config *c,
     meta_text mt;
     config_meta(c, &mt);
     st = st_header(ts, (size_t)n, mt.entries, N_META, out, len, err, errlen);
+  } else {
+    fileio_set_error(err, errlen, "out of memory for a header of %td tensors", n);
   }
   free(mts);
   free(ts);

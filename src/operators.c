@@ -11,7 +11,9 @@
 #include "src/validate.h"
 
 float infini_default_scale(ptrdiff_t d_key) {
-  return d_key >= 1 ? (float)(1.0 / sqrt((double)d_key)) : NAN;
+  /* 0, not NaN, for a size no operator accepts: a NaN would travel
+   * silently through arithmetic; every operator refuses d_key < 1 anyway. */
+  return d_key >= 1 ? (float)(1.0 / sqrt((double)d_key)) : 0.0f;
 }
 
 infini_status infini_feature_map(infini_context *ctx, ptrdiff_t rows,

@@ -79,13 +79,23 @@ infini_status infini_backend_find(const char *name, const infini_backend **out) 
   return INFINI_OK;
 }
 
+/* A name is selected on command lines and printed in one-line reports:
+ * 1 to INFINI_BACKEND_NAME_MAX printable ASCII characters, no space. */
+static int name_ok(const char *name) {
+  size_t n = 0;
+  for (; name[n] && n <= INFINI_BACKEND_NAME_MAX; n++)
+    if (name[n] <= ' ' || name[n] > '~')
+      return 0;
+  return n >= 1 && n <= INFINI_BACKEND_NAME_MAX;
+}
+
 infini_status infini_backend_check(const infini_backend *be) {
   if (!be)
     return INFINI_ERR_NULL;
   if (be->abi_version != INFINI_ABI_VERSION ||
       be->struct_size != sizeof(infini_backend))
     return INFINI_ERR_ABI;
-  if (!be->name || !*be->name || !be->availability || !be->feature_map ||
+  if (!be->name || !name_ok(be->name) || !be->availability || !be->feature_map ||
       !be->retrieve || !be->update_linear || !be->update_delta || !be->mix ||
       !be->local_attention)
     return INFINI_ERR_ABI;
@@ -96,6 +106,8 @@ infini_status infini_backend_register(const infini_backend *be) {
   infini_status st = infini_backend_check(be);
   if (st != INFINI_OK)
     return st;
+  if (strcmp(be->name, "default") == 0)
+    return INFINI_ERR_PARAM; /* infini_backend_find would never return it */
   pthread_mutex_lock(&lock);
   st = INFINI_OK;
   for (size_t i = 0; i < N_BUILTIN && st == INFINI_OK; i++)

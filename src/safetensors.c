@@ -273,7 +273,7 @@ static infini_status parse_tensor(const char *name, json_t *obj,
                        t, err, errlen);
   if (st)
     return st;
-  t->data = data + t->begin;
+  t->data = data ? data + t->begin : NULL; /* NULL: header only, no data yet */
   t->name = dup_string(name);
   return t->name ? INFINI_OK : INFINI_ERR_NOMEM;
 }
@@ -349,14 +349,20 @@ static infini_status parse_root(json_t *root, const unsigned char *data,
   return check_coverage(out, data_len, err, errlen);
 }
 
-infini_status st_parse(const unsigned char *bytes, size_t len, st_file *out,
-                       char *err, size_t errlen) {
+/* The header of a file of file_len bytes, whose first len bytes are in
+ * bytes (at least the length and the header, or the whole file when it is
+ * shorter); data is the data section, or NULL to parse the header only.
+ * Every offset is checked against the file's real size either way. */
+static infini_status parse_file(const unsigned char *bytes, size_t len,
+                                uint64_t file_len, const unsigned char *data,
+                                st_file *out, char *err, size_t errlen) {
   if (!out || (!bytes && len))
     return INFINI_ERR_NULL;
   memset(out, 0, sizeof *out);
-  if (len < 8)
+  if (file_len < 8 || len < 8)
     return fileio_error(err, errlen, INFINI_ERR_FORMAT,
-                    "%zu bytes: too short for the 8-byte header length", len);
+                    "%llu bytes: too short for the 8-byte header length",
+                    (unsigned long long)file_len);
   const uint64_t hlen = st_load_le64(bytes);
   if (hlen > ST_MAX_HEADER)
     return fileio_error(err, errlen, INFINI_ERR_FORMAT,
@@ -364,11 +370,13 @@ infini_status st_parse(const unsigned char *bytes, size_t len, st_file *out,
                     "header may have",
                     (unsigned long long)hlen,
                     (unsigned long long)ST_MAX_HEADER);
-  if (hlen > len - 8)
+  if (hlen > file_len - 8)
     return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "header length %llu runs past the end of the file "
-                    "(%zu bytes after the length)",
-                    (unsigned long long)hlen, len - 8);
+                    "(%llu bytes after the length)",
+                    (unsigned long long)hlen, (unsigned long long)(file_len - 8));
+  if (hlen > len - 8)
+    return INFINI_ERR_NULL; /* the caller did not give the whole header */
   if (hlen == 0 || bytes[8] != '{')
     return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "the header does not start with '{'");
@@ -379,14 +387,43 @@ infini_status st_parse(const unsigned char *bytes, size_t len, st_file *out,
     return fileio_error(err, errlen, INFINI_ERR_FORMAT,
                     "the header is not valid JSON: %s (header byte %d)",
                     je.text, je.position);
-  infini_status st = parse_root(root, bytes + 8 + hlen, len - 8 - (size_t)hlen,
-                                out, err, errlen);
+  const uint64_t data_len = file_len - 8 - hlen;
+  infini_status st = data_len > SIZE_MAX
+                         ? fileio_error(err, errlen, INFINI_ERR_FORMAT,
+                                        "the data section is too large")
+                         : parse_root(root, data, (size_t)data_len, out, err,
+                                      errlen);
   json_decref(root);
   if (st == INFINI_ERR_NOMEM)
     fileio_error(err, errlen, st, "out of memory while reading the header");
   if (st)
     st_free(out);
   return st;
+}
+
+infini_status st_parse(const unsigned char *bytes, size_t len, st_file *out,
+                       char *err, size_t errlen) {
+  const uint64_t hlen = len >= 8 && bytes ? st_load_le64(bytes) : 0;
+  const unsigned char *data =
+      bytes && len >= 8 && hlen <= len - 8 ? bytes + 8 + hlen : NULL;
+  return parse_file(bytes, len, len, data ? data : bytes, out, err, errlen);
+}
+
+infini_status st_parse_header(const unsigned char *bytes, size_t len,
+                              uint64_t file_len, st_file *out, char *err,
+                              size_t errlen) {
+  return parse_file(bytes, len, file_len, NULL, out, err, errlen);
+}
+
+size_t st_prefix_bytes(const unsigned char first8[8], uint64_t file_len) {
+  if (file_len < 8)
+    return (size_t)file_len;
+  uint64_t hlen = st_load_le64(first8);
+  if (hlen > ST_MAX_HEADER)
+    hlen = 0; /* refused from the length alone */
+  if (hlen > file_len - 8)
+    hlen = 0;
+  return (size_t)(8 + hlen);
 }
 
 /* ---- writer -------------------------------------------------------------- */

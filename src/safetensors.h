@@ -30,6 +30,11 @@
 /** Largest header accepted (the reference implementation's limit): a
  *  larger length is a corrupt or hostile file, not a model. */
 #define ST_MAX_HEADER ((uint64_t)100 << 20)
+/** Fewest bytes a tensor's entry takes in a header
+ *  (`"n":{"dtype":"F32","shape":[],"data_offsets":[0,4]},` is 49): a
+ *  header of ST_MAX_HEADER bytes lists at most ST_MAX_HEADER / ST_MIN_ENTRY
+ *  tensors, the limit on n_layers of a weights file (docs/model.md). */
+#define ST_MIN_ENTRY 48
 /** Most dimensions a tensor may have. */
 #define ST_MAX_DIMS 8
 
@@ -70,6 +75,23 @@ typedef struct st_file {
  */
 infini_status st_parse(const unsigned char *bytes, size_t len, st_file *out,
                        char *err, size_t errlen);
+
+/**
+ * Parse the header of a file of file_len bytes from its first len bytes
+ * (at least st_prefix_bytes of them), without its data: every tensor's
+ * dtype, shape and offsets are checked against the real file size as
+ * st_parse checks them, but each tensor's data is NULL (point it into the
+ * data section, which starts at 8 + header length, once it is read). So a
+ * loader checks a huge or sparse file before reading its data.
+ */
+infini_status st_parse_header(const unsigned char *bytes, size_t len,
+                              uint64_t file_len, st_file *out, char *err,
+                              size_t errlen);
+
+/** How many leading bytes of a file of file_len bytes st_parse_header
+ *  needs, given its first 8 (fewer when file_len < 8): the length and
+ *  the header, or only the length when that is already invalid. */
+size_t st_prefix_bytes(const unsigned char first8[8], uint64_t file_len);
 
 /** Free what st_parse allocated and empty *f (NULL is ignored). */
 void st_free(st_file *f);

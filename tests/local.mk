@@ -37,3 +37,11 @@ tests_test_badinput_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_test_badinput_LDADD = $(test_common_ldadd)
 EXTRA_tests_test_badinput_DEPENDENCIES = tests/plugin_test.la
 TESTS += tests/test_badinput
+
+## The one writer and the one reader (src/fileio.c, carried by the vector
+## library) against planted links, FIFOs, devices and sparse files.
+check_PROGRAMS += tests/test_fileio
+tests_test_fileio_SOURCES = tests/test_fileio.c tests/tap.h
+tests_test_fileio_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_test_fileio_LDADD = vectors/libinfini_vectors.la -lm
+TESTS += tests/test_fileio

@@ -369,8 +369,9 @@ static void test_strerror(void) {
   const char *ver = infini_version();
   tap_ok(ver && *ver, "infini_version: non-empty (\"%s\")", ver ? ver : "");
   tap_ok(infini_default_scale(4) == 0.5f && infini_default_scale(1) == 1.0f &&
-             isnan(infini_default_scale(0)) && isnan(infini_default_scale(-3)),
-         "infini_default_scale: 1/sqrt(d_key); NaN for d_key <= 0");
+             infini_default_scale(0) == 0.0f && infini_default_scale(-3) == 0.0f &&
+             infini_default_scale(PTRDIFF_MIN) == 0.0f,
+         "infini_default_scale: 1/sqrt(d_key); 0 (never NaN) for d_key <= 0");
 }
 
 /* ----------------------------------------------------------------------- */
@@ -482,6 +483,24 @@ static void test_backends(void) {
              infini_backend_count() == before,
          "infini_backend_register: duplicate of built-in name \"ref\" -> "
          "INFINI_ERR_PARAM");
+  /* issue 19, finding 10: names that could not be selected or printed */
+  static infini_backend reserved, long_name, ctl_name;
+  static char five_k[5001];
+  memset(five_k, 'a', 5000);
+  reserved = long_name = ctl_name = be_comp;
+  reserved.name = "default";
+  long_name.name = five_k;
+  ctl_name.name = "two\nlines";
+  tap_ok(infini_backend_register(&reserved) == INFINI_ERR_PARAM &&
+             infini_backend_count() == before,
+         "infini_backend_register: the reserved name \"default\" -> INFINI_ERR_PARAM");
+  tap_ok(infini_backend_register(&long_name) == INFINI_ERR_ABI &&
+             infini_backend_check(&long_name) == INFINI_ERR_ABI &&
+             infini_backend_count() == before,
+         "infini_backend_register: a 5000-character name -> INFINI_ERR_ABI");
+  tap_ok(infini_backend_register(&ctl_name) == INFINI_ERR_ABI &&
+             infini_backend_count() == before,
+         "infini_backend_register: a name with a newline -> INFINI_ERR_ABI");
 
   infini_backend *customs[] = {&be_fail,     &be_fail_comp, &be_unavail,
                                &be_emulated, &be_huge,      &be_comp,

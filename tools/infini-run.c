@@ -59,8 +59,8 @@ static void usage(FILE *f) {
   fputs("usage: " PROG " MODEL.safetensors [--tokens FILE|-] [--synthetic N]\n"
         "                  [--seed S] [--backend NAME] [--chunk C]\n"
         "                  [--save-checkpoint F] [--load-checkpoint F]\n"
-        "                  [--logits-out F.npy] [--progress SECONDS] [--quiet]\n"
-        "                  [--table1]\n"
+        "                  [--logits-out F.npy] [--force] [--progress SECONDS]\n"
+        "                  [--quiet] [--table1]\n"
         "       " PROG " --table1\n", f);
 }
 
@@ -69,7 +69,7 @@ static void usage(FILE *f) {
 typedef struct options {
   const char *model, *tokens, *backend, *save, *load, *logits_out;
   uint64_t synthetic, seed;
-  bool has_synthetic, quiet, table1;
+  bool has_synthetic, quiet, table1, force;
   ptrdiff_t chunk; /* 0: one segment */
   double progress; /* seconds between progress lines, 0: none */
 } options;
@@ -138,6 +138,8 @@ static options parse_options(int argc, char **argv) {
       o.quiet = true;
     } else if (strcmp(a, "--table1") == 0) {
       o.table1 = true;
+    } else if (strcmp(a, "--force") == 0) {
+      o.force = true;
     } else if (value_option(&o, argc, argv, &i)) {
       continue;
     } else if (a[0] == '-' && a[1]) {
@@ -206,9 +208,14 @@ typedef struct source {
   int32_t vocab;
 } source;
 
-static source open_source(const options *o, int32_t vocab) {
+/* A synthetic stream resumed from a checkpoint continues where the saved
+ * run stopped: splitmix64 draws one number per token and its state moves
+ * by a constant per draw, so skipping the first `start` tokens is one
+ * multiplication. */
+static source open_source(const options *o, int32_t vocab, uint64_t start) {
   source s = {.name = o->tokens, .line = 1, .left = o->synthetic,
-              .rng = {o->seed}, .vocab = vocab};
+              .rng = {o->seed + start * UINT64_C(0x9E3779B97F4A7C15)},
+              .vocab = vocab};
   if (!o->tokens)
     return s;
   s.f = strcmp(o->tokens, "-") == 0 ? stdin : fopen(o->tokens, "r");
@@ -495,15 +502,32 @@ static void write_outputs(const run *r, const options *o) {
   const size_t dims[1] = {(size_t)r->vocab};
   if (!npy_encode(NPY_F4, 1, dims, r->last, &bytes, &len, err, sizeof err))
     die("%s: %s", o->logits_out, err);
-  const infini_status st = fileio_write_atomic(o->logits_out, bytes, len, err,
-                                               sizeof err);
+  const infini_status st = fileio_write_atomic_flags(
+      o->logits_out, bytes, len, o->force ? FILEIO_REPLACE : 0, err, sizeof err);
   free(bytes);
   if (st != INFINI_OK)
     die("%s", err);
 }
 
+/* Refuse an output the writer would refuse (a link, an existing file
+ * without --force) before the run, not after a million tokens. The
+ * checkpoint is written by the library, which replaces: this check is what
+ * keeps an existing file (the model's weights, say) without --force. */
+static void check_outputs(const options *o) {
+  const char *paths[] = {o->save, o->logits_out};
+  char err[512];
+  for (size_t i = 0; i < 2; i++)
+    if (paths[i] && fileio_check_destination(paths[i],
+                                             o->force ? FILEIO_REPLACE : 0,
+                                             err, sizeof err) != INFINI_OK)
+      die("%s", err);
+  if (o->save && o->logits_out && strcmp(o->save, o->logits_out) == 0)
+    die("%s: given to both --save-checkpoint and --logits-out", o->save);
+}
+
 int main(int argc, char **argv) {
   const options o = parse_options(argc, argv);
+  check_outputs(&o);
   if (o.table1)
     print_table1();
   if (!o.model)
@@ -511,7 +535,7 @@ int main(int argc, char **argv) {
   infini_model *m = load_model(&o);
   run r;
   start_run(&r, &o, m);
-  source s = open_source(&o, (int32_t)r.vocab);
+  source s = open_source(&o, (int32_t)r.vocab, position(&r));
   feed_all(&r, &s);
   if (s.f && s.f != stdin)
     fclose(s.f);

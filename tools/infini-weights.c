@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "infini_model.h"
+#include "src/fileio.h"
 /* For the digest of --info: the tool is built with the library, so it
  * reads the model's internal structure rather than widening the API. */
 #include "src/model.h"
@@ -273,13 +274,15 @@ static int write_weights(const options *o) {
     st = infini_model_config_check(&c);
   if (st)
     return usage_error("invalid model: %s", infini_strerror(st));
-  struct stat sb;
-  if (!o->force && stat(o->output, &sb) == 0) {
-    fprintf(stderr, PROG ": %s: exists; not replaced without --force\n",
-            o->output);
+  /* The writer's own checks, before the (possibly long) generation: a
+   * link or a link folder is refused, an existing file kept without
+   * --force. */
+  char err[512];
+  if (fileio_check_destination(o->output, o->force ? FILEIO_REPLACE : 0, err,
+                               sizeof err) != INFINI_OK) {
+    fprintf(stderr, PROG ": %s\n", err);
     return EXIT_FAILURE;
   }
-  char err[512];
   if (infini_model_write_random(&c, o->seed, o->output, err, sizeof err)) {
     fprintf(stderr, PROG ": %s\n", err);
     return EXIT_FAILURE;

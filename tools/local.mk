@@ -1,10 +1,10 @@
 ## Model command-line tools (issue 5).
 ## infini-run: stream tokens through a model with constant memory.
 bin_PROGRAMS += tools/infini-run
-## It reuses the library's atomic writer (src/fileio.c, not exported) and
-## the vector library's .npy encoder and splitmix64; nettle hashes the
+## It reuses the project's reader and writer (src/fileio.c, not exported
+## by libinfini; the vector library carries it) and the vector library's .npy encoder and splitmix64; nettle hashes the
 ## logits and the argmax trace.
-tools_infini_run_SOURCES = tools/infini-run.c src/fileio.c
+tools_infini_run_SOURCES = tools/infini-run.c
 tools_infini_run_CPPFLAGS = $(AM_CPPFLAGS) $(NETTLE_CFLAGS)
 tools_infini_run_LDADD = libinfini.la vectors/libinfini_vectors.la \
 	$(NETTLE_LIBS) -lm
@@ -12,4 +12,4 @@ tools_infini_run_LDADD = libinfini.la vectors/libinfini_vectors.la \
 ## infini-weights: write deterministic random weights (safetensors).
 bin_PROGRAMS += tools/infini-weights
 tools_infini_weights_SOURCES = tools/infini-weights.c
-tools_infini_weights_LDADD = libinfini.la -lm
+tools_infini_weights_LDADD = libinfini.la vectors/libinfini_vectors.la -lm

@@ -27,6 +27,7 @@
 #include "vectors/bounds.h"
 #include "vectors/gen.h"
 #include "vectors/prng.h"
+#include "src/fileio.h"
 
 #define GENERATOR_VERSION "infini-vectors " PACKAGE_VERSION
 
@@ -842,13 +843,26 @@ fail:
   exit(1);
 }
 
+/* DIR/data and DIR/data/OP through the project's folder maker: a link
+ * planted there is refused, so nothing is written outside --out. */
+static void make_data_dir(const char *out, vs_op op, char *path, size_t len) {
+  char err[4200];
+  snprintf(path, len, "%s/data", out);
+  if (fileio_make_dir(path, err, sizeof err) == INFINI_OK) {
+    snprintf(path, len, "%s/data/%s", out, vs_op_name(op));
+    if (fileio_make_dir(path, err, sizeof err) == INFINI_OK)
+      return;
+  }
+  fprintf(stderr, "infini-vectors: %s\n", err);
+  exit(1);
+}
+
 static void write_set(const char *dir, vs_op op, const gen_spec *specs, int n_specs) {
   writer w = {dir, ""};
   vs_set set;
   char path[4096];
   memset(&set, 0, sizeof set);
-  snprintf(path, sizeof path, "%s/data/%s", dir, vs_op_name(op));
-  mkdir_p(path);
+  make_data_dir(dir, op, path, sizeof path);
   set.spec_version = xstrdup(INFINI_SPEC_VERSION);
   set.generator_version = xstrdup(GENERATOR_VERSION);
   set.groups = xcalloc((size_t)n_specs, sizeof *set.groups);
@@ -1067,8 +1081,7 @@ int main(int argc, char **argv) {
     vs_set set;
     char path[4096];
     memset(&set, 0, sizeof set);
-    snprintf(path, sizeof path, "%s/data/%s", out, vs_op_name(s.op));
-    mkdir_p(path);
+    make_data_dir(out, s.op, path, sizeof path);
     set.spec_version = xstrdup(INFINI_SPEC_VERSION);
     set.generator_version = xstrdup(GENERATOR_VERSION);
     set.groups = xcalloc(1, sizeof *set.groups);

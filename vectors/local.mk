@@ -20,7 +20,8 @@ vectors_libinfini_vectors_la_SOURCES = \
 	vectors/npy.c vectors/npy.h vectors/fail.h \
 	vectors/sha256.c vectors/sha256.h \
 	vectors/prng.h \
-	conformance/tolerance.c conformance/tolerance.h
+	conformance/tolerance.c conformance/tolerance.h \
+	src/fileio.c src/fileio.h
 vectors_libinfini_vectors_la_CPPFLAGS = $(vectors_cppflags)
 vectors_libinfini_vectors_la_CFLAGS = $(vectors_cflags)
 vectors_libinfini_vectors_la_LIBADD = $(JANSSON_LIBS) $(NETTLE_LIBS)

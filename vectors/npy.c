@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "vectors/npy.h"
 #include "vectors/fail.h"
+#include "src/fileio.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -342,62 +343,23 @@ bool npy_encode(npy_dtype dtype, int ndim, const size_t *dims,
   return true;
 }
 
+/* Both go through the project's one reader and one writer (src/fileio.h):
+ * a FIFO or a device is refused before a byte is read, the size is capped
+ * before anything is allocated, and a write never follows a symbolic link
+ * or leaves a half-written file in place. */
+bool npy_read_file_capped(const char *path, unsigned flags, size_t max_len,
+                          unsigned char **bytes, size_t *len, char *err,
+                          size_t errlen) {
+  return fileio_read_all_flags(path, flags, max_len, bytes, len, err,
+                               errlen) == INFINI_OK;
+}
+
 bool npy_read_file(const char *path, unsigned char **bytes, size_t *len,
                    char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  unsigned char *buf = NULL;
-  size_t cap = 0, n = 0;
-  if (!f)
-    return fail(err, errlen, "%s: %s", path, strerror(errno));
-  for (;;) {
-    if (n == cap) {
-      size_t ncap = cap ? cap * 2 : 65536;
-      unsigned char *nb = realloc(buf, ncap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return fail(err, errlen, "%s: out of memory", path);
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  bool bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return fail(err, errlen, "%s: read error", path);
-  }
-  *bytes = buf;
-  *len = n;
-  return true;
+  return npy_read_file_capped(path, 0, NPY_READ_MAX, bytes, len, err, errlen);
 }
 
 bool npy_write_file(const char *path, const unsigned char *bytes, size_t len,
                     char *err, size_t errlen) {
-  size_t plen = strlen(path) + 32;
-  char *tmp = malloc(plen);
-  if (!tmp)
-    return fail(err, errlen, "%s: out of memory", path);
-  snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    fail(err, errlen, "%s: %s", tmp, strerror(errno));
-    free(tmp);
-    return false;
-  }
-  bool ok = fwrite(bytes, 1, len, f) == len;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-    remove(tmp);
-    free(tmp);
-    return false;
-  }
-  free(tmp);
-  return true;
+  return fileio_write_atomic(path, bytes, len, err, errlen) == INFINI_OK;
 }

@@ -50,11 +50,26 @@ bool npy_encode(npy_dtype dtype, int ndim, const size_t *dims,
                 const void *data, unsigned char **bytes, size_t *len,
                 char *err, size_t errlen);
 
-/** Read a whole file into memory (malloc'ed). */
+/** The largest file npy_read_file reads (1 GiB): every shipped tensor is
+ *  far smaller, and a bigger file is refused before it is read. */
+#define NPY_READ_MAX ((size_t)1 << 30)
+/** Room for an .npy header (magic, version, length and its text: at most
+ *  65535 bytes in version 1; version 2's longer headers get this much). */
+#define NPY_HEADER_MAX ((size_t)1 << 20)
+
+/** Read a whole regular file into memory (malloc'ed), at most
+ *  NPY_READ_MAX bytes (src/fileio.h's reader: a FIFO, a device or a
+ *  larger file is refused with one line before a byte is read). */
 bool npy_read_file(const char *path, unsigned char **bytes, size_t *len,
                    char *err, size_t errlen);
 
-/** Write bytes to path atomically: to "path.tmp.<pid>", then rename. */
+/** npy_read_file with the reader's flags (FILEIO_NOFOLLOW) and a cap. */
+bool npy_read_file_capped(const char *path, unsigned flags, size_t max_len,
+                          unsigned char **bytes, size_t *len, char *err,
+                          size_t errlen);
+
+/** Write bytes to path atomically, replacing a regular file there, never
+ *  through a symbolic link (src/fileio.h's writer). */
 bool npy_write_file(const char *path, const unsigned char *bytes, size_t len,
                     char *err, size_t errlen);
 

@@ -17,6 +17,7 @@
 #include "vectors/fail.h"
 #include "vectors/sha256.h"
 #include "vectors/vecset.h"
+#include "src/fileio.h"
 
 /* ---- operators ---------------------------------------------------------- */
 
@@ -658,10 +659,17 @@ static bool parse_group(const where *w, json_t *jg, vs_op op, json_t *notes,
     size_t d[VS_MAX_DIMS];
     if (!vs_tensor_dims(g, key, &nd, d))
       return lfail(w, "stride of unknown tensor \"%s\"", key);
-    if (!json_is_integer(val) || json_integer_value(val) < (json_int_t)d[nd - 1] ||
-        json_integer_value(val) > (json_int_t)(PTRDIFF_MAX / 16))
+    if (!json_is_integer(val) || json_integer_value(val) < (json_int_t)d[nd - 1])
       return lfail(w, "stride of \"%s\" is not an integer >= its row width %zu",
                    key, d[nd - 1]);
+    /* The runner allocates rows x stride floats (and fills them with guard
+     * values): a stride bounded by the row width bounds that buffer by the
+     * data file it describes (rows x width), so a hostile stride can
+     * neither wrap the product nor ask for gigabytes of padding. */
+    if ((uint64_t)json_integer_value(val) > 2 * (uint64_t)d[nd - 1] + VS_STRIDE_SLACK)
+      return lfail(w, "stride of \"%s\" is %" PRId64 ", more than twice its "
+                   "row width %zu plus %d", key,
+                   (int64_t)json_integer_value(val), d[nd - 1], VS_STRIDE_SLACK);
   }
   for (int i = 0; i < n_in; i++) {
     json_t *s = json_object_get(strides, in[i]);
@@ -698,14 +706,32 @@ static bool parse_group(const where *w, json_t *jg, vs_op op, json_t *notes,
   return true;
 }
 
-bool vs_set_load(const char *path, vs_set *set, char *err, size_t errlen) {
+/* A manifest through the project's one reader (a FIFO, a device or a file
+ * over VS_MANIFEST_MAX is refused before a byte is read); jansson's error
+ * text quotes input bytes, so it is made one line. */
+static json_t *load_json(const char *path, char sha256[65], char *err,
+                         size_t errlen) {
+  unsigned char *bytes;
+  size_t len;
+  if (fileio_read_all(path, VS_MANIFEST_MAX, &bytes, &len, err, errlen) !=
+      INFINI_OK)
+    return NULL;
+  vs_sha256_hex(bytes, len, sha256);
   json_error_t je;
+  json_t *root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &je);
+  free(bytes);
+  if (!root)
+    fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+         fileio_one_line(je.text));
+  return root;
+}
+
+bool vs_set_load(const char *path, vs_set *set, char *err, size_t errlen) {
   where w = {path, -1, -1, err, errlen};
   memset(set, 0, sizeof *set);
-  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+  json_t *root = load_json(path, set->sha256, err, errlen);
   if (!root)
-    return fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line,
-                je.column, je.text);
+    return false;
   bool ok = false;
   json_t *schema, *ver, *spec, *gen, *jop, *count, *notes, *groups;
   vs_op op;
@@ -811,7 +837,13 @@ bool vs_tensor_load(const vs_set *set, vs_tensor *t, char *err, size_t errlen) {
   char *path = join(set->dir, t->file);
   if (!path)
     return fail(err, errlen, "out of memory");
-  if (!npy_read_file(path, &bytes, &len, err, errlen)) {
+  /* capped by the shape the manifest declares (float64 at most) plus a
+   * header, so a huge file is refused before it is read */
+  const size_t count = vs_tensor_count(t);
+  const size_t cap = count > (NPY_READ_MAX - NPY_HEADER_MAX) / 8
+                         ? NPY_READ_MAX
+                         : NPY_HEADER_MAX + 8 * count;
+  if (!npy_read_file_capped(path, 0, cap, &bytes, &len, err, errlen)) {
     free(path);
     return false;
   }

@@ -129,7 +129,19 @@ typedef struct vs_set {
   int number_of_tests;
   int n_groups;
   vs_group *groups;
+  char sha256[65];          /* of the manifest's bytes as loaded ("" if not
+                               loaded from a file); its tensors' digests
+                               are in it, so it names the whole set */
 } vs_set;
+
+/** A row stride may exceed twice its row width by at most this many
+ *  elements (docs/vectors.md): strided buffers stay within about twice the
+ *  data they describe. */
+#define VS_STRIDE_SLACK 64
+
+/** The largest manifest vs_set_load reads (64 MiB; the shipped ones are
+ *  under 200 kB): a larger file is refused before it is read. */
+#define VS_MANIFEST_MAX ((size_t)64 << 20)
 
 /** Load and validate a manifest (structure, names, dims, counts). Tensors
  *  are not read yet. On failure returns false and writes one clear line to

@@ -20,6 +20,7 @@
 #include "vectors/prng.h"
 #include "vectors/sha256.h"
 #include "vectors/vecset.h"
+#include "src/fileio.h"
 
 #define U 0x1p-24
 
@@ -468,9 +469,15 @@ bool mg_set_load(const char *dir, const mg_preset *p, mg_set *s, char *err,
   if (mg_preset_config(p, &s->config) != INFINI_OK)
     return fail(err, errlen, "%s: invalid config", p->name);
   snprintf(path, sizeof path, "%s/%s.json", dir, p->name);
-  json_t *m = json_load_file(path, 0, &je);
+  /* the project's one reader: no FIFO or device, at most VS_MANIFEST_MAX */
+  unsigned char *bytes;
+  size_t len;
+  if (fileio_read_all(path, VS_MANIFEST_MAX, &bytes, &len, err, errlen) != INFINI_OK)
+    return false;
+  json_t *m = json_loadb((const char *)bytes, len, 0, &je);
+  free(bytes);
   if (!m)
-    return fail(err, errlen, "%s:%d: %s", path, je.line, je.text);
+    return fail(err, errlen, "%s:%d: %s", path, je.line, fileio_one_line(je.text));
   bool ok = check_header(m, s, err, errlen);
   if (ok) {
     const infini_model_config *c = &s->config;

@@ -24,6 +24,7 @@
 #include "conformance/model/dmodel.h"
 #include "conformance/model/golden.h"
 #include "ref/model_oracle.h"
+#include "src/fileio.h"
 
 typedef struct opts {
   const char *preset, *backend, *csv, *png;
@@ -113,9 +114,12 @@ static double max_abs(const streams *s, ptrdiff_t t, ptrdiff_t seg) {
 /* The CSV; rel [S x (L+1)] receives the normwise relative errors. */
 static bool write_csv(const streams *s, const char *path, double *rel) {
   const ptrdiff_t L = s->c.n_layers;
-  FILE *f = fopen(path, "w");
-  if (!f)
+  /* the project's one writer (atomic, never through a link); the CSV is
+   * a measurement this tool regenerates, so it replaces the last one */
+  fileio_atomic a;
+  if (fileio_atomic_open(&a, path, FILEIO_REPLACE, NULL, 0) != INFINI_OK)
     return false;
+  FILE *f = a.f;
   fprintf(f, "segment,tensor,max_abs_error,rel_error,ratio_to_tolerance\n");
   for (ptrdiff_t seg = 0; seg < s->S; seg++)
     for (ptrdiff_t t = 0; t <= L; t++) {
@@ -128,7 +132,7 @@ static bool write_csv(const streams *s, const char *path, double *rel) {
       fprintf(f, "%td,%s,%.6e,%.6e,%.6e\n", seg, name, max_abs(s, t, seg),
               rel[seg * (L + 1) + t], e / s->tol[seg * (L + 1) + t]);
     }
-  return fclose(f) == 0;
+  return fileio_atomic_commit(&a, NULL, 0) == INFINI_OK;
 }
 
 /* Least-squares slope of log(rel) against log(segment + 1): 0 means

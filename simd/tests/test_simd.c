@@ -370,6 +370,58 @@ static void check_layer(infini_context *ctx, const char *name, infini_update_rul
   }
 }
 
+/* Tiny denominators (issue 19, finding 3): rows of q or k near -93 make
+ * sigma(x) = exp(x) about 4e-41, so den = sigma . z is subnormal and 1/den
+ * overflows; near -87.5 den is about FLT_MIN; near -100 sigma itself is a
+ * deep subnormal. The quotient sigma M / den stays of order 1, so every
+ * backend must be finite where ref is, and close to it. */
+static void check_tiny_den(infini_context *ctx, const char *name) {
+  const float centre[] = {-93.0f, -87.5f, -100.0f};
+  for (size_t i = 0; i < 3; i++) {
+    const infini_head_shape s = {19, 17, 33};
+    gmat q = gm_new(s.n, s.d_key, 3, 1), k = gm_new(s.n, s.d_key, 1, 2);
+    gmat v = gm_new(s.n, s.d_value, 2, 3), m = gm_new(s.d_key, s.d_value, 2, 1);
+    gmat z = gm_new(1, s.d_key, 0, 2);
+    gm_fill(&q, centre[i] - 0.5f, centre[i] + 0.5f);
+    gm_fill(&k, centre[i] - 0.5f, centre[i] + 0.5f);
+    gm_fill(&v, -2, 2); gm_fill(&m, -2, 2); gm_fill(&z, 0.5f, 5);
+    gmat a = gm_new(s.n, s.d_value, 1, 0), ar = gm_new(s.n, s.d_value, 0, 0);
+    infini_retrieve(ctx, &s, q.p, q.ld, m.p, m.ld, z.p, 0.0f, a.p, a.ld);
+    infini_retrieve(ref_ctx, &s, q.p, q.ld, m.p, m.ld, z.p, 0.0f, ar.p, ar.ld);
+    double w = 0;
+    int c = gm_close(&a, &ar, &w);
+    ok(c, "%s retrieve, q near %g: den tiny (err %.2g)", name, (double)centre[i], w);
+    gmat md = gm_clone(&m, 0, 0), mdr = gm_clone(&m, 0, 0);
+    gmat zd = gm_clone(&z, 0, 0), zdr = gm_clone(&z, 0, 0);
+    infini_update_delta(ctx, &s, k.p, k.ld, v.p, v.ld, md.p, md.ld, zd.p, 0.0f);
+    infini_update_delta(ref_ctx, &s, k.p, k.ld, v.p, v.ld, mdr.p, mdr.ld, zdr.p, 0.0f);
+    c = gm_close(&md, &mdr, &w);
+    ok(c, "%s update_delta, k near %g: den tiny (err %.2g)", name, (double)centre[i], w);
+    for (int rule = 0; rule < 2; rule++) {
+      const infini_update_rule r = rule ? INFINI_UPDATE_DELTA : INFINI_UPDATE_LINEAR;
+      gmat ms = gm_clone(&m, 0, 0), msr = gm_clone(&m, 0, 0);
+      gmat zs = gm_clone(&z, 0, 0), zsr = gm_clone(&z, 0, 0);
+      /* a small softmax scale: q.k is about 1.3e5 here, and the local
+       * attention's rounding at such logits is not what this tests */
+      infini_step_params p = {r, 0.4f, 0.0f, 1e-6f};
+      gmat o = gm_new(s.n, s.d_value, 0, 0), orf = gm_new(s.n, s.d_value, 0, 0);
+      infini_segment_step(ctx, &s, &p, q.p, q.ld, k.p, k.ld, v.p, v.ld, ms.p, ms.ld,
+                          zs.p, o.p, o.ld);
+      infini_segment_step(ref_ctx, &s, &p, q.p, q.ld, k.p, k.ld, v.p, v.ld, msr.p,
+                          msr.ld, zsr.p, orf.p, orf.ld);
+      double wm = 0;
+      c = gm_close(&o, &orf, &w) & gm_close(&ms, &msr, &wm);
+      ok(c, "%s segment_step %s, q and k near %g: den tiny (err out %.2g, M %.2g)",
+         name, rule ? "delta" : "linear", (double)centre[i], w, wm);
+      gm_free(&ms); gm_free(&msr); gm_free(&zs); gm_free(&zsr);
+      gm_free(&o); gm_free(&orf);
+    }
+    gm_free(&q); gm_free(&k); gm_free(&v); gm_free(&m); gm_free(&z);
+    gm_free(&a); gm_free(&ar); gm_free(&md); gm_free(&mdr); gm_free(&zd);
+    gm_free(&zdr);
+  }
+}
+
 int main(void) {
   const infini_backend *ref;
   if (infini_backend_find("ref", &ref) != INFINI_OK ||
@@ -411,6 +463,7 @@ int main(void) {
     check_step(ctx, be->name, INFINI_UPDATE_DELTA);
     check_layer(ctx, be->name, INFINI_UPDATE_LINEAR);
     check_layer(ctx, be->name, INFINI_UPDATE_DELTA);
+    check_tiny_den(ctx, be->name);
     infini_context_free(ctx);
   }
   infini_context_free(ref_ctx);
