@@ -66,6 +66,22 @@ void cat_message(cat_id id, double param, char *out, size_t len) {
   snprintf(out, len, "%.*s%.6g%s", (int)(at - e->message), e->message, param, at + 3);
 }
 
+void cat_for_instances(cat_id id, void (*fn)(const char *spec, void *arg), void *arg) {
+  const cat_entry *e = cat_get(id);
+  if (!e || e->kind != CAT_BUG)
+    return;
+  if (!e->instances[0]) {
+    fn(e->name, arg);
+    return;
+  }
+  char values[128], spec[160];
+  snprintf(values, sizeof values, "%s", e->instances);
+  for (char *save = NULL, *v = strtok_r(values, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
+    snprintf(spec, sizeof spec, "%s=%s", e->name, v);
+    fn(spec, arg);
+  }
+}
+
 /* ---- configurations -------------------------------------------------------- */
 
 void cat_config_init(cat_config *c) {

@@ -131,7 +131,7 @@
       "delta prediction from the updated memory (M_{s-1} + sigma(K)^T V, z_s) instead of M_{s-1}, z_{s-1}") \
   BUG(delta_sigma_q, CAT_STEPS, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                         \
       "delta prediction retrieved with sigma(Q) instead of sigma(K)")                                 \
-  BUG(delta_no_eps, CAT_DELTA, CAT_W_DELTA | CAT_W_EPS, "S8", 0, "", "", "", "",                      \
+  BUG(delta_no_eps, CAT_DELTA, CAT_W_DELTA | CAT_W_EPS, "S8", CAT_P_FP32, "", "", "", "",             \
       "delta prediction without eps: sigma(k) M / (sigma(k).z) while the retrieval adds eps")        \
   BUG(delta_zero_row_missing, CAT_DELTA, CAT_W_DELTA, "S5", CAT_P_ALL, "", "", "", "",                \
       "0/0 not handled in the delta prediction: an empty memory predicts NaN and poisons M")          \
@@ -272,6 +272,10 @@ bool cat_same(cat_id id, cat_id other);
 /** The message with "{p}" replaced by the parameter (%g, or the text
  *  given), into out. */
 void cat_message(cat_id id, double param, char *out, size_t len);
+
+/** Call fn(spec, arg) for each mutant instance of bug entry id: "NAME", or
+ *  "NAME=VALUE" for each value of a parameterised entry's instances. */
+void cat_for_instances(cat_id id, void (*fn)(const char *spec, void *arg), void *arg);
 
 /** Deviations switched on: one variant, any bugs with their parameters. */
 typedef struct cat_config {

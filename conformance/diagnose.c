@@ -26,8 +26,9 @@
  * known cause. The best candidate is named first; others that pass as
  * well and are not aliases of it follow ("; or ..."). When no single
  * entry passes, combinations of up to DIAG_COMBINE entries are grown
- * greedily from the best one (combine()), and a combination that passes
- * the same rule is named as bugs found together.
+ * greedily from the best one (combine(): each part must be clearly visible
+ * on its own and lower the ratio by DIAG_CLEARER), and a combination that
+ * passes the same rule is named as bugs found together.
  *
  * Every failure gets the same full search: the diagnosis of a case does not
  * depend on the rest of the run, its order or the machine's load, and the
@@ -389,11 +390,17 @@ static double try_config(search *s, const cat_config *cfg) {
   return r;
 }
 
-static double try_one(search *s, cat_id id, double param) {
+/* One entry alone (the configuration, for the callers that compute it). */
+static cat_config one_entry(cat_id id, double param) {
   cat_config cfg;
   cat_config_init(&cfg);
   cfg.on[id] = true;
   cfg.param[id] = param;
+  return cfg;
+}
+
+static double try_one(search *s, cat_id id, double param) {
+  const cat_config cfg = one_entry(id, param);
   return try_config(s, &cfg);
 }
 
@@ -477,16 +484,42 @@ static bool in_combo(const combo *c, cat_id id) {
   return false;
 }
 
+/* Is one entry's own effect clearly visible on this case: do its outputs,
+ * computed exactly, differ from the expected ones by more than
+ * DIAG_CLEARER times the tolerance? A part of a combination must be, or
+ * a tiny epsilon could be named for absorbing the rounding of another
+ * part's ill-conditioned formula. */
+static bool visible_alone(search *s, cat_id id, double param) {
+  const cat_config cfg = one_entry(id, param);
+  alt_outputs o = {0};
+  double worst = 0;
+  if (compute(s->c, &cfg, &s->in, &o)) {
+    const vs_outputs *outs = &s->c->test->outputs;
+    for (int k = 0; k < outs->count; k++)
+      for (int i = 0; i < o.n; i++)
+        if (strcmp(o.names[i], outs->items[k].expected.name) == 0 &&
+            o.count[i] == vs_tensor_count(&outs->items[k].expected))
+          for (size_t e = 0; e < o.count[i]; e++) {
+            const double r = element_ratio(&outs->items[k], s->profile, e, o.data[i][e],
+                                           ((const double *)outs->items[k].expected.data)[e]);
+            worst = r > worst ? r : worst;
+          }
+  }
+  alt_free(&o);
+  return worst > DIAG_CLEARER;
+}
+
 /* When no single entry is named: the best single one grown greedily, one
  * entry at a time up to DIAG_COMBINE, each time by the candidate that
- * lowers the ratio most, and only while that halves it (a part that does
- * not help is not named). At most 2 x n more evaluations. True with the
- * combination in *out when it is named. */
+ * lowers the ratio most among those whose own effect is clearly visible
+ * on the case, and only while that lowers it by DIAG_CLEARER (a part that
+ * does not clearly help is not named). At most 2 x n more evaluations.
+ * True with the combination in *out when it is named. */
 static bool combine(search *s, const candidate *list, int n, double spec, combo *out) {
   combo cur = {1, {list[0].id}, {list[0].param}, list[0].ratio};
   for (int depth = 2; depth <= DIAG_COMBINE; depth++) {
-    combo best = cur;
-    best.ratio = INFINITY;
+    combo tried[MAX_CANDIDATES];
+    int m = 0;
     for (int i = 0; i < n; i++) {
       if (in_combo(&cur, list[i].id))
         continue;
@@ -494,12 +527,24 @@ static bool combine(search *s, const candidate *list, int n, double spec, combo 
       t.id[t.k] = list[i].id;
       t.param[t.k++] = list[i].param;
       t.ratio = try_combo(s, &t);
-      if (t.ratio < best.ratio)
-        best = t;
+      if (t.ratio <= cur.ratio / DIAG_CLEARER)
+        tried[m++] = t;
     }
-    if (!(best.ratio <= cur.ratio / 2))
+    /* the best addition whose part is visible alone */
+    int best = -1;
+    bool used[MAX_CANDIDATES] = {false};
+    for (int left = m; left > 0 && best < 0; left--) {
+      int b = -1;
+      for (int i = 0; i < m; i++)
+        if (!used[i] && (b < 0 || tried[i].ratio < tried[b].ratio))
+          b = i;
+      used[b] = true;
+      if (visible_alone(s, tried[b].id[cur.k], tried[b].param[cur.k]))
+        best = b;
+    }
+    if (best < 0)
       return false;
-    cur = best;
+    cur = tried[best];
     if (named(cur.ratio, spec)) {
       *out = cur;
       return true;

@@ -84,6 +84,7 @@ static const gen_spec update_delta[] = {
     UP(VS_UPDATE_DELTA, GR_TYPICAL, 19, 13, 11, 0, 5, NULL, "strided", "row strides k: 18, v: 16, m: 16"),
     UP(VS_UPDATE_DELTA, GR_EXACT, 3, 2, 2, 0, 0, NULL, "exact worked_example", "segment 2 of the spec's worked example under the delta rule: M_2 = [[16523/3553, 42188/3553], [9307/3553, 38910/3553]]"),
     UP(VS_UPDATE_DELTA, GR_SMALL_DEN, 12, 4, 9, 0, 0, NULL, "small_den", "z and M scaled by 2^-13: the prediction's denominators are of order 1e-3, sensitive to any hard-coded epsilon"),
+    UP(VS_UPDATE_DELTA, GR_SMALL_DEN, 12, 4, 9, 1e-6f, 0, NULL, "small_den eps", "as the previous test with eps = 1e-6: the prediction adds eps to its denominator (S8), so a prediction without eps fails"),
 };
 
 #define MX(rg, rows, cols, beta, pad, nw, fl, cm) \
@@ -146,6 +147,7 @@ static const gen_spec segment_step[] = {
     SS(GR_NAN, 3, 5, 4, 6, LIN, 0, DEF, -INFINITY, 0, "k", "nan multi_segment gate_extreme", "NaN key with beta = -inf: 0 * NaN keeps later outputs NaN (S16)"),
     SS(GR_NAN, 3, 5, 4, 6, LIN, 0, DEF, 0, 0, "v", "nan multi_segment", "NaN in v row 3, column 2 of segment 1: column 2 of later retrievals is NaN (S16)"),
     SS(GR_TYPICAL, 3, 19, 13, 11, DEL, 0, DEF, 0.25f, 5, NULL, "strided multi_segment delta_rule", "row strides q, k: 18, v, out, m: 16"),
+    SS(GR_SMALL_DEN, 2, 12, 4, 9, DEL, 1e-6f, DEF, 0.5f, 0, NULL, "small_den eps multi_segment delta_rule", "initial z and M scaled by 2^-13, eps = 1e-6: in segment 1 the retrieval and the delta prediction divide by denominators of order 1e-3, so a hard-coded epsilon or a prediction without eps fails (S4, S8)"),
 };
 
 #define LS(rg, s, n, h, hkv, dk, dv, rule, eps, scale, pad, nw, fl, cm) \
@@ -162,6 +164,7 @@ static const gen_spec layer_step[] = {
     LS(GR_SUBNORMAL, 2, 9, 4, 2, 7, 5, DEL, 0, DEF, 0, NULL, "gqa subnormal delta_rule", "v subnormal, half of q and k subnormal"),
     LS(GR_NAN, 3, 5, 4, 2, 4, 3, DEL, 0, DEF, 0, "k", "gqa nan multi_segment delta_rule", "NaN in kv head 1's keys in segment 1: heads 2, 3 are NaN from segment 2 on, heads 0, 1 are not (S14, S16)"),
     LS(GR_TYPICAL, 2, 11, 4, 2, 6, 5, DEL, 0, DEF, 3, NULL, "gqa strided delta_rule", "row strides q: 27, k: 15, v: 13, out: 23"),
+    LS(GR_SMALL_DEN, 2, 12, 4, 2, 4, 9, DEL, 1e-6f, DEF, 0, NULL, "gqa small_den eps multi_segment delta_rule", "initial z and M scaled by 2^-13, eps = 1e-6, 4 query heads on 2 kv heads: small denominators in segment 1's retrieval and delta prediction (S4, S8)"),
 };
 
 #undef T

@@ -67,35 +67,29 @@ static void backend_of(const char *kind, const char *spec, char *out, size_t len
   snprintf(out, len, "%s-%s", kind, name);
 }
 
+/* One mutant line of --list (arg: the entry). */
+static void list_instance(const char *spec, void *arg) {
+  const cat_entry *e = arg;
+  char be[160], prof[32];
+  profiles_text(e->visible, prof, sizeof prof);
+  backend_of("mutant", spec, be, sizeof be);
+  printf("mutant %s %s %s %s %s\n", spec, be, prof, e->name, e->why_not[0] ? "no" : "yes");
+}
+
 static int list(void) {
+  char be[160];
   for (int i = 0; i < CAT_COUNT; i++) {
     const cat_entry *e = cat_get((cat_id)i);
-    char be[160], prof[32];
     if (!(e->ops & CAT_OPS))
       continue; /* model-level: test-model-mutants */
     if (e->kind == CAT_VARIANT) {
       backend_of("variant", e->name, be, sizeof be);
       printf("variant %s %s %s\n", e->name, be, e->profile);
-      continue;
-    }
-    profiles_text(e->visible, prof, sizeof prof);
-    const char *diag = e->why_not[0] ? "no" : "yes";
-    if (!e->instances[0]) {
-      backend_of("mutant", e->name, be, sizeof be);
-      printf("mutant %s %s %s %s %s\n", e->name, be, prof, e->name, diag);
-      continue;
-    }
-    char values[128];
-    snprintf(values, sizeof values, "%s", e->instances);
-    for (char *save = NULL, *v = strtok_r(values, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
-      char spec[160];
-      snprintf(spec, sizeof spec, "%s=%s", e->name, v);
-      backend_of("mutant", spec, be, sizeof be);
-      printf("mutant %s %s %s %s %s\n", spec, be, prof, e->name, diag);
+    } else {
+      cat_for_instances((cat_id)i, list_instance, (void *)e);
     }
   }
   /* Bugs seen together: judged under fp32, diagnosed as all their parts. */
-  char be[160];
 #define COMBINATION(spec, where)                                                        \
   backend_of("mutant", spec, be, sizeof be);                                            \
   printf("mutant %s %s fp32 %s yes\n", spec, be, spec);
@@ -224,6 +218,13 @@ static int worst(const char *path, const char *only) {
   return 0;
 }
 
+/* The entry name of one element of a "diagnosed" array (the part before
+ * "=VALUE"). */
+static void base_name(json_t *n, char out[96]) {
+  snprintf(out, 96, "%s", json_string_value(n) ? json_string_value(n) : "?");
+  out[strcspn(out, "=")] = '\0';
+}
+
 /* Is `entry` (or an alias of it) among the names of a case's "diagnosed"
  * array? When not, the names are appended to `others` (comma-separated,
  * once each). */
@@ -232,39 +233,42 @@ static bool names_self(json_t *names, cat_id entry, char *others, size_t len) {
   json_t *n;
   json_array_foreach(names, k, n) {
     char base[96];
-    snprintf(base, sizeof base, "%s", json_string_value(n) ? json_string_value(n) : "?");
-    base[strcspn(base, "=")] = '\0';
+    base_name(n, base);
     cat_id id;
     if (cat_find(base, &id) && cat_same(entry, id))
       return true;
   }
   json_array_foreach(names, k, n) {
     char base[96];
-    snprintf(base, sizeof base, "%s", json_string_value(n) ? json_string_value(n) : "?");
-    base[strcspn(base, "=")] = '\0';
+    base_name(n, base);
     if (!strstr(others, base) && strlen(others) + strlen(base) + 2 < len)
       strcat(strcat(others, *others ? "," : ""), base);
   }
   return false;
 }
 
-/* Are the names right for `want`? A single bug must be among them; for a
- * combination every name must be one of its parts (a case shows only the
- * parts that apply to it). Wrong names are appended to `others`. */
-static bool names_right(json_t *names, const cat_config *want, char *others, size_t len) {
-  int parts = 0, last = 0;
-  for (int b = 0; b < CAT_COUNT; b++)
-    if (want->on[b])
-      parts++, last = b;
-  if (parts == 1)
-    return names_self(names, (cat_id)last, others, len);
+/* Are the names right for `want`? Alternatives ("; or"): one of them must
+ * be a bug of want (the others explain the case as well). Entries named
+ * together: every one must be a bug of want (a case shows only the parts
+ * that apply to it). Wrong names are appended to `others`. */
+static bool names_right(json_t *names, bool together, const cat_config *want, char *others,
+                        size_t len) {
+  if (!together) { /* alternatives: one of them must be a bug of want */
+    char none[1] = "";
+    for (int b = 0; b < CAT_COUNT; b++)
+      if (want->on[b] && names_self(names, (cat_id)b, none, 0))
+        return true;
+    for (int b = 0; b < CAT_COUNT; b++)
+      if (want->on[b])
+        return names_self(names, (cat_id)b, others, len); /* lists them */
+    return false;
+  }
   bool right = true;
   size_t k;
   json_t *n;
   json_array_foreach(names, k, n) {
     char base[96];
-    snprintf(base, sizeof base, "%s", json_string_value(n) ? json_string_value(n) : "?");
-    base[strcspn(base, "=")] = '\0';
+    base_name(n, base);
     cat_id id;
     bool part = false;
     for (int b = 0; b < CAT_COUNT && !part; b++)
@@ -297,7 +301,9 @@ static int diagnosed(const char *path, const char *backend, const char *entry_na
     json_t *names = json_object_get(c, "diagnosed");
     if (!json_is_array(names) || json_array_size(names) == 0)
       none++;
-    else if (want.variant == CAT_plain && names_right(names, &want, others, sizeof others))
+    else if (want.variant == CAT_plain &&
+             names_right(names, json_is_true(json_object_get(c, "together")), &want, others,
+                         sizeof others))
       self++;
     else
       other++;

@@ -329,7 +329,8 @@ static void check_variant(cat_id id) {
 }
 
 /* Some operator of some scenario must be clearly wrong. */
-static void check_bug(const char *spec) {
+static void check_bug(const char *spec, void *unused) {
+  (void)unused;
   char err[256];
   if (!cat_config_parse(spec, &cfg, err, sizeof err)) {
     tap_ok(false, "mutant %s: %s", spec, err);
@@ -358,17 +359,7 @@ int main(void) {
       check_variant((cat_id)i);
       continue;
     }
-    if (!e->instances[0]) {
-      check_bug(e->name);
-      continue;
-    }
-    char values[128];
-    snprintf(values, sizeof values, "%s", e->instances);
-    for (char *save = NULL, *v = strtok_r(values, " ", &save); v; v = strtok_r(NULL, " ", &save)) {
-      char spec[160];
-      snprintf(spec, sizeof spec, "%s=%s", e->name, v);
-      check_bug(spec);
-    }
+    cat_for_instances((cat_id)i, check_bug, NULL);
   }
   cat_config_init(&cfg);
   return tap_done();
