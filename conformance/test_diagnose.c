@@ -112,6 +112,81 @@ static void check_entry(const char *spec, void *unused) {
   free(said);
 }
 
+/* The expected outputs of case c with one element of its first output
+ * moved by `factor` times its allowance. */
+static void near_miss(const cf_case *c, double factor, cf_outputs *out) {
+  const vs_outputs *outs = &c->test->outputs;
+  out->n = outs->count;
+  for (int o = 0; o < outs->count; o++) {
+    const vs_output *want = &outs->items[o];
+    const size_t count = vs_tensor_count(&want->expected);
+    const double *e = want->expected.data;
+    out->names[o] = want->expected.name;
+    out->count[o] = count;
+    out->missing[o] = NULL;
+    out->data[o] = cf_xmalloc(count * sizeof(float));
+    for (size_t i = 0; i < count; i++)
+      out->data[o][i] = (float)e[i];
+    for (size_t i = 0; o == 0 && i < count; i++)
+      if (isfinite(e[i])) {
+        const double m = want->mag ? ((const double *)want->mag->data)[i] : 0;
+        const double cd = want->cond ? ((const double *)want->cond->data)[i] : 0;
+        out->data[o][i] = (float)(e[i] + factor * tol_allowed(&want->tol, TOL_FP32, e[i], m, cd));
+        break;
+      }
+  }
+}
+
+static bool has_flag(const cf_case *c, const char *flag) {
+  for (int f = 0; f < c->test->n_flags; f++)
+    if (strcmp(c->test->flags[f], flag) == 0)
+      return true;
+  return false;
+}
+
+/* A miss of 3 times the tolerance is a precision limit on a large-value
+ * case, and unexplained on a typical one; 50 times is unexplained. */
+static void check_precision_limit(void) {
+  const cf_case *range = NULL, *typical = NULL;
+  for (size_t i = 0; i < n_cases; i++) {
+    const cf_case *c = &cases[i];
+    if (c->test->n_alternatives > 0 || has_flag(c, "nan"))
+      continue;
+    const bool stress = has_flag(c, "subnormal") || has_flag(c, "underflow") ||
+                        has_flag(c, "large_logits");
+    if (!range && has_flag(c, "large_logits"))
+      range = c;
+    if (!typical && !stress)
+      typical = c;
+  }
+  const struct {
+    const cf_case *c;
+    double factor;
+    bool label;
+  } probes[] = {{range, 3, true}, {typical, 3, false}, {range, 50, false}};
+  for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++) {
+    cf_outputs out = {0};
+    cf_result r;
+    memset(&r, 0, sizeof r);
+    char *text = NULL;
+    cf_diagnosis d = {0};
+    if (probes[k].c) {
+      near_miss(probes[k].c, probes[k].factor, &out);
+      cf_judge(probes[k].c, TOL_FP32, &out, &r);
+      text = cf_diagnose_names(probes[k].c, TOL_FP32, &out, &d);
+    }
+    const bool label = text && strncmp(text, "no known bug", 12) == 0;
+    tap_ok(probes[k].c && r.failed && d.n == 0 && label == probes[k].label,
+           "a miss of %g x the tolerance on %s:%d (%s) is %s", probes[k].factor,
+           probes[k].c ? probes[k].c->set->file : "?", probes[k].c ? probes[k].c->test->id : 0,
+           k == 1 ? "typical" : "large values",
+           probes[k].label ? "labelled a precision limit" : "left unexplained");
+    free(text);
+    free(r.message);
+    cf_outputs_free(&out);
+  }
+}
+
 int main(void) {
   char err[1024];
   cf_vectors v;
@@ -192,6 +267,8 @@ int main(void) {
     }
     cat_for_instances((cat_id)id, check_entry, NULL);
   }
+
+  check_precision_limit();
 
   /* Bugs seen together: diagnosed as all of their parts. */
 #define COMBINATION(spec, where) check_entry(spec, NULL);
