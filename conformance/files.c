@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "conformance/conform.h"
 
 #define INDEX_FORMAT "infini-conform-export"
@@ -126,6 +127,61 @@ static bool make_dir(const char *path, char *err, size_t errlen) {
   return fileio_make_dir(path, err, errlen) == INFINI_OK;
 }
 
+/* DIR and any missing parent (mkdir -p), each through make_dir. */
+static bool make_dirs(const char *path, char *err, size_t errlen) {
+  char part[PATH_MAX];
+  if (snprintf(part, sizeof part, "%s", path) >= (int)sizeof part) {
+    snprintf(err, errlen, "%.64s...: path too long", path);
+    return false;
+  }
+  for (char *p = part + 1; *p; p++)
+    if (*p == '/' && p[-1] != '/') {
+      *p = '\0';
+      struct stat st;
+      const bool there = stat(part, &st) == 0 && S_ISDIR(st.st_mode);
+      if (!there && !make_dir(part, err, errlen))
+        return false;
+      *p = '/';
+    }
+  return make_dir(path, err, errlen);
+}
+
+/* export --force over an earlier export: remove the outputs its index
+ * names and those this export will name, so that no stale output can be
+ * judged as the implementation's (regular files only; links are left,
+ * and will be refused by the reader). */
+static void remove_outputs(const char *dir, const cf_case *cases, size_t n) {
+  char path[PATH_MAX], rel[PATH_MAX], err[2 * PATH_MAX + 32];
+  json_error_t je;
+  if (join(path, sizeof path, dir, "index.json", err, sizeof err)) {
+    json_t *old = json_load_file(path, 0, &je);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(old, "cases"), i, e) {
+      const char *key;
+      json_t *out;
+      json_object_foreach(json_object_get(e, "outputs"), key, out) {
+        const char *file = json_string_value(json_object_get(out, "file"));
+        struct stat st;
+        if (file && strncmp(file, "out/", 4) == 0 && !strstr(file, "..") &&
+            join(path, sizeof path, dir, file, err, sizeof err) && lstat(path, &st) == 0 &&
+            S_ISREG(st.st_mode))
+          unlink(path);
+      }
+    }
+    json_decref(old);
+  }
+  for (size_t i = 0; i < n; i++)
+    for (int o = 0; o < cases[i].test->outputs.count; o++) {
+      struct stat st;
+      tensor_path(&cases[i], "out", cases[i].test->outputs.items[o].expected.name, rel,
+                  sizeof rel);
+      if (join(path, sizeof path, dir, rel, err, sizeof err) && lstat(path, &st) == 0 &&
+          S_ISREG(st.st_mode))
+        unlink(path);
+    }
+}
+
 /* The identity of the vectors the cases come from: each manifest's file
  * name and the SHA-256 of its bytes (which hold every tensor's SHA-256,
  * checked when the tensor is loaded). */
@@ -183,7 +239,9 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
     }
   }
   char path[PATH_MAX], rel[PATH_MAX];
-  if (!make_dir(dir, err, errlen) || !join(path, sizeof path, dir, "in", err, errlen) ||
+  if (force)
+    remove_outputs(dir, cases, n);
+  if (!make_dirs(dir, err, errlen) || !join(path, sizeof path, dir, "in", err, errlen) ||
       !make_dir(path, err, errlen) || !join(path, sizeof path, dir, "out", err, errlen) ||
       !make_dir(path, err, errlen))
     return false;
@@ -309,8 +367,16 @@ static void shape_text(int ndim, const size_t *dims, char *out, size_t len) {
     snprintf(out + used, len - used, ")");
 }
 
-/* Read the outputs of a case from dir into got. */
-static void read_outputs(const cf_case *c, const char *dir, cf_outputs *got) {
+/* Is file a older than file b (modification times, to the nanosecond)? */
+static bool older(const struct stat *a, const struct stat *b) {
+  return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
+         (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
+}
+
+/* Read the outputs of a case from dir into got; an output older than the
+ * export (index.json, *exported) is stale and counts as missing. */
+static void read_outputs(const cf_case *c, const char *dir, const struct stat *exported,
+                         cf_outputs *got) {
   const char *const *names;
   int n_names = vs_op_outputs(c->group->op, &names);
   got->n = 0;
@@ -328,6 +394,14 @@ static void read_outputs(const cf_case *c, const char *dir, cf_outputs *got) {
     int ndim;
     size_t dims[VS_MAX_DIMS], count;
     float *data;
+    struct stat st;
+    if (join(path, sizeof path, dir, rel, why, sizeof why) && lstat(path, &st) == 0 &&
+        S_ISREG(st.st_mode) && older(&st, exported)) {
+      snprintf(why, sizeof why, "%s is older than the export (index.json): a stale "
+               "output, not written by the implementation since", rel);
+      got->missing[i] = cf_xstrdup(why);
+      continue;
+    }
     if (!join(path, sizeof path, dir, rel, why, sizeof why) ||
         !cf_npy_read_float(path, vs_tensor_count(&want->expected), &ndim, dims, &data,
                            &count, why, sizeof why)) {
@@ -351,6 +425,17 @@ static void read_outputs(const cf_case *c, const char *dir, cf_outputs *got) {
   }
 }
 
+/* Does the index list (file, tcid) before entry idx? */
+static bool listed_before(json_t *list, size_t idx, const char *file, int tcid) {
+  for (size_t j = 0; j < idx; j++) {
+    json_t *e = json_array_get(list, j);
+    const char *f = json_string_value(json_object_get(e, "file"));
+    if (f && strcmp(f, file) == 0 && json_integer_value(json_object_get(e, "tcId")) == tcid)
+      return true;
+  }
+  return false;
+}
+
 bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
               tol_profile profile, bool diagnose, cf_report *rep, const char *name,
               char *err, size_t errlen) {
@@ -361,7 +446,14 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
     json_decref(root);
     return false;
   }
+  char ipath[PATH_MAX];
+  struct stat exported;
+  if (!join(ipath, sizeof ipath, dir, "index.json", err, errlen) || stat(ipath, &exported) != 0) {
+    json_decref(root);
+    return false;
+  }
   json_t *list = json_object_get(root, "cases");
+  bool *judged = cf_xcalloc(n ? n : 1, sizeof *judged);
   size_t idx;
   json_t *e;
   bool ok = true;
@@ -375,10 +467,16 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
       break;
     }
     int tcid = (int)json_integer_value(id);
+    if (listed_before(list, idx, file, tcid)) {
+      snprintf(err, errlen, "%s/index.json lists %s:%d twice: the index is not the one "
+               "export wrote; export again", dir, file, tcid);
+      ok = false;
+      break;
+    }
     cf_case *c = NULL;
     for (size_t i = 0; i < n && !c; i++)
       if (cases[i].test->id == tcid && strcmp(cases[i].set->file, file) == 0)
-        c = &cases[i];
+        c = &cases[i], judged[i] = true;
     if (!c) {
       /* Not selected; but it must exist in the vectors at all. */
       bool exists = false;
@@ -413,7 +511,7 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
       continue;
     }
     cf_outputs got = {0};
-    read_outputs(c, dir, &got);
+    read_outputs(c, dir, &exported, &got);
     cf_judge(c, profile, &got, r);
     if (r->failed && diagnose)
       r->diagnosis = cf_diagnose_names(c, profile, &got, &r->diag);
@@ -428,5 +526,19 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
     snprintf(err, errlen, "no case of %s/index.json is selected", dir);
     ok = false;
   }
+  /* Every selected case must have been exported: a case removed from the
+   * index cannot pass by absence; a partial implementation claims its
+   * subset with --op/--id/--flag on check. */
+  size_t missing = 0, first = 0;
+  for (size_t i = 0; ok && i < n; i++)
+    if (!judged[i] && !cases[i].excluded && missing++ == 0)
+      first = i;
+  if (ok && missing) {
+    snprintf(err, errlen, "%s/index.json lacks %zu of the %zu selected cases (first: %s:%d); "
+             "export them, or claim the subset you implement with --op, --id or --flag on "
+             "check", dir, missing, n, cases[first].set->file, cases[first].test->id);
+    ok = false;
+  }
+  free(judged);
   return ok;
 }

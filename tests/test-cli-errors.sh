@@ -401,7 +401,7 @@ conform_reader_tests() {
   mkfifo "$work/fexp/$1"
   [ -n "$2" ] && ln -s /dev/zero "$work/fexp/$2"
   ${limit:+timeout $limit} "$c" check "$work/fexp" --vectors "$vectors/mix.json" \
-    >"$work/fexp.out" 2>&1
+    --id mix.json:1 >"$work/fexp.out" 2>&1
   rc=$?
   if [ $rc = 1 ] && grep -q 'not a regular file\|symbolic link' "$work/fexp.out"; then
     ok "infini-conform: a FIFO and a /dev/zero link as outputs fail their case at once (exit 1)"
@@ -454,7 +454,7 @@ forged_vectors_tests() {
   else
     not_ok "infini-conform: the forged copy itself loads"
   fi
-  INFINI_VECTORS= "$c" check "$work/judged" --quiet >"$work/judged.out" 2>&1
+  INFINI_VECTORS= "$c" check "$work/judged" --id mix.json:1 --quiet >"$work/judged.out" 2>&1
   rc=$?
   if [ $rc = 1 ]; then
     ok "infini-conform: check ignores the vectors an index names (wrong outputs fail, exit 1)"
@@ -462,7 +462,7 @@ forged_vectors_tests() {
     not_ok "infini-conform: check with an index naming forged vectors: exit $rc (want 1)"
   fi
   expect_error "$c" 'sha256' "check --vectors with vectors other than the exported ones" \
-    check "$work/judged" --vectors "$work/forged"
+    check "$work/judged" --vectors "$work/forged" --id mix.json:1
 }
 
 # jansson quotes the input around an error, newlines included (finding 9):
