@@ -35,7 +35,8 @@
  *              cases (the diagnoser may name either; the test accepts both)
  *   why_not    "" when the diagnoser can name it, else why it cannot
  *   message    the one line a user reads; "{p}" stands for the parameter
- *   profile    (variants) the profile that must accept it
+ *   profile    (variants) the profile that must accept it (fp32 must
+ *              reject it when it is another)
  */
 #ifndef INFINI_CONFORMANCE_CATALOGUE_H
 #define INFINI_CONFORMANCE_CATALOGUE_H
@@ -71,11 +72,16 @@
 #define CAT_W_NAN (1u << 5)       /* an expected output holds NaN */
 #define CAT_W_NONFINITE (1u << 6) /* the outputs are non-finite where the spec's are finite */
 
-/* Profiles (conformance/tolerance.h, in the order of tol_profile). */
+/* Profiles (conformance/tolerance.h, in the order of tol_profile). A bug
+ * rejected under bf16 is rejected under bf16-fp32 (whose allowance is
+ * smaller), under fp16 also under fp16-fp32 and tf32. */
 #define CAT_P_FP32 (1u << 0)
 #define CAT_P_BF16 (1u << 1)
 #define CAT_P_FP16 (1u << 2)
-#define CAT_P_ALL (CAT_P_FP32 | CAT_P_BF16 | CAT_P_FP16)
+#define CAT_P_BF16_FP32 (1u << 3)
+#define CAT_P_FP16_FP32 (1u << 4)
+#define CAT_P_TF32 (1u << 5)
+#define CAT_P_ALL 0x3fu
 
 /* Not diagnosable: one reason for every model-level entry. */
 #define CAT_MODEL_ONLY "model-level: test-model-mutants names the first segment and tensor that catch it"
@@ -93,9 +99,9 @@
   BUG(eps_added, CAT_RETRIEVAL, 0, "S4", CAT_P_FP32, "1e-6 1e-8 1e-9 1e-5 1e-7 1e-3 1e-4 1e-10 1e-12", \
       "1e-3 1e-6", "den_clamp", "",                                                                   \
       "an epsilon {p} added to the retrieval denominator on top of the eps asked")                    \
-  BUG(eps_ignored, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_FP32, "", "", "", "",                        \
+  BUG(eps_ignored, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_FP32 | CAT_P_FP16_FP32 | CAT_P_TF32, "", "", "", "",                        \
       "the eps parameter ignored (taken as 0)")                                                       \
-  BUG(den_clamp, CAT_RETRIEVAL, 0, "S4", CAT_P_FP32, "1e-6 1e-8 1e-9 1e-5 1e-3 1e-4", "1e-3",         \
+  BUG(den_clamp, CAT_RETRIEVAL, 0, "S4", CAT_P_FP32 | CAT_P_FP16_FP32 | CAT_P_TF32, "1e-6 1e-8 1e-9 1e-5 1e-3 1e-4", "1e-3",         \
       "eps_added", "",                                                                                \
       "retrieval denominator clamped, max(sigma(q).z, {p}), instead of + eps")                        \
   BUG(den_plus1, CAT_RETRIEVAL, 0, "(7)", CAT_P_ALL, "", "", "", "",                                  \
@@ -110,7 +116,7 @@
       "0/0 not handled: rows with a zero denominator (an empty memory) are NaN instead of 0")         \
   BUG(z_sum_broadcast, CAT_RETRIEVAL, 0, "S4", CAT_P_ALL, "", "", "", "",                             \
       "z broadcast against the row sum of sigma(q_i): A_mem[i][j] = (sigma(q_i) M)[j] / ((sum_r sigma(q_i)[r]) z[j] + eps)") \
-  BUG(eps_precedence, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_FP32, "", "", "", "",                     \
+  BUG(eps_precedence, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_ALL, "", "", "", "",                     \
       "eps added after the division (operator precedence): sigma(q) M / (sigma(q).z) + eps")          \
   /* ---- updates (8), (9), (S8) --------------------------------------------------------------- */ \
   BUG(kv_swap_mem, CAT_UPDATES, 0, "(8)", CAT_P_ALL, "", "", "", "",                                  \
@@ -216,9 +222,11 @@
           "weight of A_dot computed as 1 - sigmoid(beta) instead of sigmoid(-beta)")                  \
   VARIANT(expm1, CAT_SIGMA, "fp32", "sigma(x) = expm1(x) + 1 for x <= 0 (spec (F), note)")            \
   VARIANT(reciprocal, CAT_RETRIEVAL, "fp32", "retrieval multiplies by 1/den instead of dividing")     \
-  VARIANT(bf16, CAT_OPS, "bf16",                                                                      \
-          "every input and output rounded to bfloat16 (nearest-even), float arithmetic")              \
-  VARIANT(tf32, CAT_OPS, "fp16",                                                                      \
+  VARIANT(bf16, CAT_OPS, "bf16-fp32",                                                                 \
+          "every input, output and carried state rounded to bfloat16 (nearest-even), float arithmetic") \
+  VARIANT(fp16, CAT_OPS, "fp16-fp32",                                                                 \
+          "every input, output and carried state rounded to IEEE binary16, float arithmetic")         \
+  VARIANT(tf32, CAT_OPS, "tf32",                                                                      \
           "TF32 matrix products: both factors of every product rounded to 10 mantissa bits, float sums") \
   VARIANT(abs_positions, CAT_MODEL, "fp32",                                                           \
           "RoPE at absolute stream positions (equal in exact arithmetic)")                            \

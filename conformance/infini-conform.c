@@ -80,7 +80,8 @@ static void usage(FILE *f) {
       "      --list           list the selected cases and exit\n"
       "\n"
       "Judging and reports:\n"
-      "      --profile P      tolerance profile: fp32 (default), bf16, fp16\n"
+      "      --profile P      tolerance profile: fp32 (default), bf16, fp16,\n"
+      "                       bf16-fp32, fp16-fp32, tf32\n"
       "      --strict         an XPASS (xfail case that passes) is a failure\n"
       "      --no-diagnose    do not look for known convention differences\n"
       "      --tap FILE       write a TAP report\n"
@@ -191,7 +192,8 @@ static int parse_args(int argc, char **argv, options *o) {
       break;
     case OPT_PROFILE:
       if (!tol_profile_from_name(optarg, &o->profile))
-        return usage_error("unknown --profile '%s' (fp32, bf16 or fp16)", optarg);
+        return usage_error("unknown --profile '%s' (fp32, bf16, fp16, bf16-fp32, fp16-fp32 "
+                           "or tf32)", optarg);
       break;
     case OPT_STRICT: o->strict = true; break;
     case OPT_TAP: o->tap = optarg; break;

@@ -25,11 +25,16 @@
 
 static const struct {
   const char *name;
-  int bits;  /* significand bits, hidden bit included */
-  int emin;  /* exponent of the smallest normal number */
-  int emax;  /* exponent of the largest finite number */
+  int bits;   /* storage: significand bits, hidden bit included */
+  int emin;   /* storage: exponent of the smallest normal number */
+  int emax;   /* storage: exponent of the largest finite number */
+  int a_bits; /* arithmetic: significand bits */
+  int t_bits; /* factors of matrix products (0: as stored) */
 } profiles[TOL_PROFILE_COUNT] = {
-    {"fp32", 24, -126, 127}, {"bf16", 8, -126, 127}, {"fp16", 11, -14, 15}};
+    {"fp32", 24, -126, 127, 24, 0},     {"bf16", 8, -126, 127, 8, 0},
+    {"fp16", 11, -14, 15, 11, 0},       {"bf16-fp32", 8, -126, 127, 24, 0},
+    {"fp16-fp32", 11, -14, 15, 24, 0},  {"tf32", 24, -126, 127, 24, 11},
+};
 
 /* Round-to-nearest overflow threshold of the profile's format: values of
  * at least this magnitude round to infinity. */
@@ -67,14 +72,29 @@ double tol_ulp(tol_profile p, double e) {
 
 double tol_tiny(tol_profile p) { return ldexp(1.0, profiles[p].emin); }
 
+/* allowed = u_a c_arith mag            arithmetic at the arithmetic's u
+ *         + u_s c_input cond           inputs rounded to storage (not fp32)
+ *         + u_s max(mag, |e|)          outputs and carried state rounded to
+ *                                      storage, when it is coarser than the
+ *                                      arithmetic (bf16-fp32, fp16-fp32)
+ *         + 2 u_t mag                  both factors of every product
+ *                                      rounded to TF32 (tf32)
+ *         + ulps ulp_a(e)              (model "ulp")
+ *         + tiny_s                     flush to zero of the stored result
+ * (docs/tolerances.md, "Profiles"). With u_a = u_s (fp32, bf16, fp16) this
+ * is the original model. */
 double tol_allowed(const vs_tolerance *tol, tol_profile p, double expected,
                    double mag, double cond) {
-  double u = tol_unit_roundoff(p);
-  double allowed = u * tol->c_arith * mag + tol_tiny(p);
-  if (p != TOL_FP32)
-    allowed += u * tol->c_input * cond;
+  const double u_s = tol_unit_roundoff(p), u_a = ldexp(1.0, -profiles[p].a_bits);
+  double allowed = u_a * tol->c_arith * mag + tol_tiny(p);
+  if (profiles[p].bits < 24)
+    allowed += u_s * tol->c_input * cond;
+  if (profiles[p].a_bits > profiles[p].bits) /* at least the output's own rounding */
+    allowed += u_s * fmax(mag, fabs(expected));
+  if (profiles[p].t_bits)
+    allowed += 2 * ldexp(1.0, -profiles[p].t_bits) * mag;
   if (strcmp(tol->model, "ulp") == 0)
-    allowed += tol->ulps * tol_ulp(p, expected);
+    allowed += tol->ulps * ldexp(tol_ulp(p, expected), profiles[p].bits - profiles[p].a_bits);
   return allowed;
 }
 

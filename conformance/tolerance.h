@@ -10,11 +10,23 @@
 #include <stddef.h>
 #include "vectors/vecset.h"
 
-typedef enum tol_profile { TOL_FP32 = 0, TOL_BF16, TOL_FP16, TOL_PROFILE_COUNT } tol_profile;
+/** Profiles (docs/tolerances.md "Profiles"): the format an implementation
+ *  stores inputs, outputs and state in, the precision of its arithmetic,
+ *  and the format matrix products read their factors in (TF32). */
+typedef enum tol_profile {
+  TOL_FP32 = 0, /* float32 storage and arithmetic */
+  TOL_BF16,     /* bf16 storage, arithmetic charged at bf16 */
+  TOL_FP16,     /* fp16 storage, arithmetic charged at fp16 */
+  TOL_BF16_FP32, /* bf16 storage, float32 arithmetic (torch.autocast style) */
+  TOL_FP16_FP32, /* fp16 storage, float32 arithmetic */
+  TOL_TF32,     /* float32 storage and accumulation, products of TF32 factors */
+  TOL_PROFILE_COUNT
+} tol_profile;
 
 const char *tol_profile_name(tol_profile p);
 bool tol_profile_from_name(const char *name, tol_profile *p);
-/** Unit roundoff: 2^-24, 2^-8, 2^-11. */
+/** Unit roundoff of the storage format: 2^-24, 2^-8, 2^-11 (and 2^-8,
+ *  2^-11, 2^-24 for bf16-fp32, fp16-fp32, tf32). */
 double tol_unit_roundoff(tol_profile p);
 
 /** The verdict on one output tensor. ratio = error / allowed error, so a

@@ -652,8 +652,29 @@ static real bf16_round(real value) {
   return (real)x;
 }
 
+/* Round to the nearest IEEE binary16 value, ties to even, in double
+ * (exact): spacing 2^-24 below 2^-14 (subnormals), 2^(e-10) above;
+ * overflow to infinity from 65520 on; NaN stays NaN. */
+static real fp16_round(real value) {
+  const double x = (double)value;
+  if (!isfinite(x) || x == 0)
+    return value;
+  int e;
+  frexp(fabs(x), &e); /* |x| in [2^(e-1), 2^e) */
+  const double spacing = fabs(x) < 0x1p-14 ? 0x1p-24 : ldexp(1.0, e - 1 - 10);
+  const double r = rint(x / spacing) * spacing;
+  return (real)(fabs(r) >= 65520 ? copysign(INFINITY, x) : r);
+}
+
+/* The storage format of the variant: every input, output and carried
+ * state passes through it (bf16, fp16); identity otherwise. */
+static bool stores_rounded(const cat_config *cfg) { return USES(bf16) || USES(fp16); }
+static real store(const cat_config *cfg, real x) {
+  return USES(bf16) ? bf16_round(x) : USES(fp16) ? fp16_round(x) : x;
+}
+
 /* The inputs of a call as the cores see them: the caller's (rows x cols,
- * stride ld) or, for the bf16 variant, packed copies rounded to bf16. */
+ * stride ld) or, for the storage variants, packed copies rounded. */
 typedef struct inputs {
   int n;
   const real *p[3];
@@ -665,13 +686,13 @@ static bool take(const cat_config *cfg, inputs *in, ptrdiff_t rows, ptrdiff_t co
                  const real *x, ptrdiff_t ld) {
   const int i = in->n++;
   in->p[i] = x, in->ld[i] = ld, in->copy[i] = NULL;
-  if (!USES(bf16))
+  if (!stores_rounded(cfg))
     return true;
   if (!(in->copy[i] = scratch(rows * cols)))
     return false;
   for (ptrdiff_t r = 0; r < rows; r++)
     for (ptrdiff_t c = 0; c < cols; c++)
-      in->copy[i][r * cols + c] = bf16_round(x[r * ld + c]);
+      in->copy[i][r * cols + c] = store(cfg, x[r * ld + c]);
   in->p[i] = in->copy[i], in->ld[i] = cols;
   return true;
 }
@@ -681,23 +702,22 @@ static void drop(inputs *in) {
     free(in->copy[i]);
 }
 
-/* State (m, z) is input and output: rounded in place first (bf16). */
+/* State (m, z) is input and output: rounded in place first (storage). */
 static void take_state(const cat_config *cfg, ptrdiff_t rows, ptrdiff_t cols, real *x,
                        ptrdiff_t ld) {
-  for (ptrdiff_t i = 0; USES(bf16) && i < rows; i++)
+  for (ptrdiff_t i = 0; stores_rounded(cfg) && i < rows; i++)
     for (ptrdiff_t j = 0; j < cols; j++)
-      x[i * ld + j] = bf16_round(x[i * ld + j]);
+      x[i * ld + j] = store(cfg, x[i * ld + j]);
 }
 
-/* Every output on its way out: rounded to bf16 (variant) or, BUG
- * nan_to_zero, torch.nan_to_num(x, nan=0.0). */
+/* Every output on its way out: rounded to the storage format (variants)
+ * or, BUG nan_to_zero, torch.nan_to_num(x, nan=0.0). */
 static void give(const cat_config *cfg, ptrdiff_t rows, ptrdiff_t cols, real *x,
                  ptrdiff_t ld) {
   for (ptrdiff_t i = 0; i < rows; i++)
     for (ptrdiff_t j = 0; j < cols; j++) {
       real *e = &x[i * ld + j];
-      if (USES(bf16))
-        *e = bf16_round(*e);
+      *e = store(cfg, *e);
       if (BUG(nan_to_zero) && *e != *e)
         *e = 0;
     }

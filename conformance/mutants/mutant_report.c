@@ -42,13 +42,14 @@
 #include <string.h>
 #include "conformance/catalogue.h"
 
-static const char *const profile_names[] = {"fp32", "bf16", "fp16"};
+static const char *const profile_names[] = {"fp32", "bf16", "fp16", "bf16-fp32", "fp16-fp32",
+                                            "tf32"};
 
 /* "fp32,bf16" for a CAT_P_* mask ("-" for none). */
 static void profiles_text(unsigned mask, char *out, size_t len) {
   size_t at = 0;
   out[0] = '\0';
-  for (int p = 0; p < 3; p++)
+  for (int p = 0; p < 6; p++)
     if (mask & (1u << p))
       at += (size_t)snprintf(out + at, len - at, "%s%s", at ? "," : "", profile_names[p]);
   if (!at)
@@ -70,7 +71,7 @@ static void backend_of(const char *kind, const char *spec, char *out, size_t len
 /* One mutant line of --list (arg: the entry). */
 static void list_instance(const char *spec, void *arg) {
   const cat_entry *e = arg;
-  char be[160], prof[32];
+  char be[160], prof[80];
   profiles_text(e->visible, prof, sizeof prof);
   backend_of("mutant", spec, be, sizeof be);
   printf("mutant %s %s %s %s %s\n", spec, be, prof, e->name, e->why_not[0] ? "no" : "yes");
@@ -336,7 +337,7 @@ static int markdown(void) {
     const cat_entry *e = cat_get((cat_id)i);
     if (e->kind != CAT_BUG)
       continue;
-    char ops[256], prof[32], msg[256];
+    char ops[256], prof[80], msg[256];
     ops_text(e->ops, ops, sizeof ops);
     profiles_text(e->visible, prof, sizeof prof);
     snprintf(msg, sizeof msg, "%s", e->message);

@@ -4,7 +4,7 @@
  * in double):
  *
  *  - every correct VARIANT agrees with the oracle on every operator within
- *    a small normwise tolerance (fp32 variants: 2e-5; fp16: 1e-2; bf16: 5e-2), so a bug
+ *    a small normwise tolerance (fp32 variants: 2e-5; tf32: 1e-2; bf16 and fp16 storage: 5e-2), so a bug
  *    in impl.c's correct path is caught here and not mistaken for a
  *    discriminating suite;
  *  - every MUTANT differs from the oracle (normwise error > 1e-3, or a NaN
@@ -307,8 +307,10 @@ static bool operator_entry(const cat_entry *e) { return (e->ops & CAT_OPS) != 0;
 static void check_variant(cat_id id) {
   const cat_entry *e = cat_get(id);
   /* normwise, a few unit roundoffs of the storage the profile models */
-  const double tol = strcmp(e->profile, "bf16") == 0   ? 5e-2
-                     : strcmp(e->profile, "fp16") == 0 ? 1e-2
+  /* (fp16 storage: the small_memory scenario's values of 1e-6 sit near
+   * fp16's subnormal range, where its spacing is 6e-8) */
+  const double tol = strcmp(e->profile, "tf32") == 0   ? 1e-2
+                     : strcmp(e->profile, "fp32") != 0 ? 5e-2
                                                        : 2e-5;
   cat_config_init(&cfg);
   cfg.variant = id;
