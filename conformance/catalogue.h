@@ -99,9 +99,11 @@
   BUG(eps_added, CAT_RETRIEVAL, 0, "S4", CAT_P_FP32, "1e-6 1e-8 1e-9 1e-5 1e-7 1e-3 1e-4 1e-10 1e-12", \
       "1e-3 1e-6", "den_clamp", "",                                                                   \
       "an epsilon {p} added to the retrieval denominator on top of the eps asked")                    \
-  BUG(eps_ignored, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_FP32 | CAT_P_FP16_FP32 | CAT_P_TF32, "", "", "", "",                        \
+  BUG(eps_ignored, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_FP32 | CAT_P_FP16_FP32 | CAT_P_TF32,         \
+      "", "", "", "",                                                                                 \
       "the eps parameter ignored (taken as 0)")                                                       \
-  BUG(den_clamp, CAT_RETRIEVAL, 0, "S4", CAT_P_FP32 | CAT_P_FP16_FP32 | CAT_P_TF32, "1e-6 1e-8 1e-9 1e-5 1e-3 1e-4", "1e-3",         \
+  BUG(den_clamp, CAT_RETRIEVAL, 0, "S4", CAT_P_FP32 | CAT_P_FP16_FP32 | CAT_P_TF32,                   \
+      "1e-6 1e-8 1e-9 1e-5 1e-3 1e-4", "1e-3",                                                        \
       "eps_added", "",                                                                                \
       "retrieval denominator clamped, max(sigma(q).z, {p}), instead of + eps")                        \
   BUG(den_plus1, CAT_RETRIEVAL, 0, "(7)", CAT_P_ALL, "", "", "", "",                                  \
