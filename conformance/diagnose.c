@@ -36,8 +36,9 @@
  *
  * Every failure gets the same full search: the diagnosis of a case does not
  * depend on the rest of the run, its order or the machine's load, and the
- * cost is bounded by the candidates tried (entries x parameters, plus at
- * most FIT_STEPS evaluations for a fitted scale), not by time.
+ * cost is bounded by the candidates tried (entries x parameters; when no
+ * single one is named, at most 2 x that for the combinations and
+ * FIT_STEPS evaluations for a fitted scale), not by time.
  */
 #include "config.h"
 #include <math.h>
