@@ -12,8 +12,9 @@
  *  - conformance/model/dmodel.c, the model in double, for the entries
  *    marked MODEL;
  *  - the tests (check-mutants.sh through `mutant-report --list`,
- *    test-mutants-impl, test-model-mutants) and docs/mutants.md, whose
- *    table `mutant-report --markdown` writes and make check compares.
+ *    test-mutants-impl, test-diagnose, test-model-mutants) and
+ *    docs/mutants.md, whose tables `mutant-report --markdown` writes and
+ *    test-catalogue-doc.sh compares.
  *
  * One line per entry, two kinds:
  *
@@ -27,7 +28,9 @@
  *              the diagnoser tries an entry only where it can show
  *   rule       the rule of docs/spec.md (or docs/model.md) it breaks
  *   visible    the profiles (CAT_P_* bits) under which the shipped vectors
- *              must reject its mutant; check-mutants.sh proves each one
+ *              must reject its mutant; check-mutants.sh proves each one (0
+ *              for an operator bug would record a gap of the vectors:
+ *              test-diagnose then skips it, saying so)
  *   tries      parameterised entries: the values the diagnoser tries ("" =
  *              no parameter; "fit" = fitted to the outputs)
  *   instances  parameterised entries: the values its mutants are run with
