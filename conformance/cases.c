@@ -32,11 +32,11 @@ const char *cf_default_vectors(void) {
   const char *env = getenv("INFINI_VECTORS");
   if (env && *env)
     return env;
-  if (is_dir(INFINI_BUILDDIR "/vectors/v1"))
-    return INFINI_BUILDDIR "/vectors/v1";
-  if (is_dir(INFINI_SRCDIR "/vectors/v1"))
-    return INFINI_SRCDIR "/vectors/v1";
-  return INFINI_PKGDATADIR "/vectors/v1";
+  if (is_dir(INFINI_BUILDDIR "/vectors/v2"))
+    return INFINI_BUILDDIR "/vectors/v2";
+  if (is_dir(INFINI_SRCDIR "/vectors/v2"))
+    return INFINI_SRCDIR "/vectors/v2";
+  return INFINI_PKGDATADIR "/vectors/v2";
 }
 
 /* docs/vectors.md, "Identity": (manifest file name, schemaVersion, tcId)

@@ -223,6 +223,12 @@
   VARIANT(fma, CAT_OPS, "fp32", "explicit fma for every multiply-accumulate")                         \
   VARIANT(online_softmax, CAT_ATTENTION, "fp32",                                                      \
           "one-pass softmax with a running max and rescaling (flash-attention style)")                \
+  VARIANT(dense_mask, CAT_ATTENTION, "fp32",                                                          \
+          "dense attention: every score, masked ones set to -inf (masked_fill), softmax @ V over all keys; " \
+          "a masked non-finite value leaks (S24)")                                                    \
+  VARIANT(additive_mask, CAT_ATTENTION, "fp32",                                                       \
+          "dense attention with an additive -inf mask (SDPA attn_mask): a masked NaN or +inf score " \
+          "leaks into its row (S24)")                                                                 \
   VARIANT(one_minus_g, CAT_OP_MIX | CAT_STEPS, "fp32",                                                \
           "weight of A_dot computed as 1 - sigmoid(beta) instead of sigmoid(-beta)")                  \
   VARIANT(expm1, CAT_SIGMA, "fp32", "sigma(x) = expm1(x) + 1 for x <= 0 (spec (F), note)")            \

@@ -70,7 +70,7 @@ typedef struct cf_vectors {
 } cf_vectors;
 
 /** Where the vectors are: $INFINI_VECTORS, else the source tree's
- *  vectors/v1, else the installed $(pkgdatadir)/vectors/v1. An explicit
+ *  vectors/v2, else the installed $(pkgdatadir)/vectors/v2. An explicit
  *  --vectors wins over all. */
 const char *cf_default_vectors(void);
 
@@ -215,6 +215,14 @@ bool cf_run_case(infini_context *ctx, const cf_case *c, cf_outputs *got,
  *  result depends on this case and these outputs only. */
 char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs *got,
                         cf_diagnosis *d);
+/** Which failures get a diagnosis: none (off), or all but the cases that
+ *  carry skip_flag (NULL: all). The search costs about a second on a
+ *  model-sized case, against milliseconds on the small ones. */
+typedef struct cf_diagnose_policy {
+  bool off;
+  const char *skip_flag;
+} cf_diagnose_policy;
+bool cf_should_diagnose(const cf_diagnose_policy *p, const cf_case *c);
 /** cf_diagnose_names without the details. */
 char *cf_diagnose(const cf_case *c, tol_profile profile, const cf_outputs *got);
 /** For the tests: the outputs (rounded to float) of the one configurable
@@ -280,7 +288,7 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n,
  *  `name`. false with one line in err when the index is unreadable or names
  *  cases the vectors do not have. */
 bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
-              tol_profile profile, bool diagnose, cf_report *rep,
+              tol_profile profile, const cf_diagnose_policy *diagnose, cf_report *rep,
               const char *name, char *err, size_t errlen);
 
 /* ---- .npy (npyio.c): minimal reader and writer for the file workflow ----- */

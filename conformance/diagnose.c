@@ -617,6 +617,16 @@ static char *precision_limit(const cf_case *c, double spec) {
   return NULL;
 }
 
+bool cf_should_diagnose(const cf_diagnose_policy *p, const cf_case *c) {
+  if (p->off)
+    return false;
+  if (p->skip_flag)
+    for (int f = 0; f < c->test->n_flags; f++)
+      if (strcmp(c->test->flags[f], p->skip_flag) == 0)
+        return false;
+  return true;
+}
+
 char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs *got,
                         cf_diagnosis *d) {
   search s = {c, profile, got, {c->test, 0, {0}, {0}}};

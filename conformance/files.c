@@ -437,7 +437,8 @@ static bool listed_before(json_t *list, size_t idx, const char *file, int tcid) 
 }
 
 bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
-              tol_profile profile, bool diagnose, cf_report *rep, const char *name,
+              tol_profile profile, const cf_diagnose_policy *diagnose, cf_report *rep,
+              const char *name,
               char *err, size_t errlen) {
   json_t *root = load_index(dir, err, errlen);
   if (!root)
@@ -513,7 +514,7 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
     cf_outputs got = {0};
     read_outputs(c, dir, &exported, &got);
     cf_judge(c, profile, &got, r);
-    if (r->failed && diagnose)
+    if (r->failed && cf_should_diagnose(diagnose, c))
       r->diagnosis = cf_diagnose_names(c, profile, &got, &r->diag);
     cf_outputs_free(&got);
     if (c->xfail)

@@ -33,7 +33,8 @@ typedef struct options {
   int n_plugins;
   tol_profile profile;
   const char *tap, *junit, *json;
-  bool list_backends, list_cases, strict, quiet, verbose, no_diagnose, force;
+  bool list_backends, list_cases, strict, quiet, verbose, force;
+  cf_diagnose_policy diagnose;
   int max_details;
   const char *name;               /* check: implementation name */
   cf_selection sel;
@@ -84,6 +85,8 @@ static void usage(FILE *f) {
       "                       bf16-fp32, fp16-fp32, tf32\n"
       "      --strict         an XPASS (xfail case that passes) is a failure\n"
       "      --no-diagnose    do not look for known convention differences\n"
+      "      --no-diagnose-flag FLAG  nor on cases carrying FLAG (e.g. realistic:\n"
+      "                       about a second of search per model-sized case)\n"
       "      --tap FILE       write a TAP report\n"
       "      --junit FILE     write a JUnit XML report\n"
       "      --json FILE      write a JSON report\n"
@@ -112,7 +115,7 @@ static int usage_error(const char *fmt, const char *arg) {
 enum {
   OPT_LIST_BACKENDS = 256, OPT_VECTORS, OPT_OP, OPT_ID, OPT_FLAG, OPT_INCLUDE,
   OPT_EXCLUDE, OPT_XFAIL, OPT_PROFILE, OPT_STRICT, OPT_TAP, OPT_JUNIT, OPT_JSON,
-  OPT_NO_DIAGNOSE, OPT_MAX_FAILURES, OPT_NAME, OPT_FORCE, OPT_VERSION, OPT_LIST
+  OPT_NO_DIAGNOSE, OPT_NO_DIAGNOSE_FLAG, OPT_MAX_FAILURES, OPT_NAME, OPT_FORCE, OPT_VERSION, OPT_LIST
 };
 
 static const struct option long_options[] = {
@@ -132,6 +135,7 @@ static const struct option long_options[] = {
     {"junit", required_argument, NULL, OPT_JUNIT},
     {"json", required_argument, NULL, OPT_JSON},
     {"no-diagnose", no_argument, NULL, OPT_NO_DIAGNOSE},
+    {"no-diagnose-flag", required_argument, NULL, OPT_NO_DIAGNOSE_FLAG},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
@@ -199,7 +203,8 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_TAP: o->tap = optarg; break;
     case OPT_JUNIT: o->junit = optarg; break;
     case OPT_JSON: o->json = optarg; break;
-    case OPT_NO_DIAGNOSE: o->no_diagnose = true; break;
+    case OPT_NO_DIAGNOSE: o->diagnose.off = true; break;
+    case OPT_NO_DIAGNOSE_FLAG: o->diagnose.skip_flag = optarg; break;
     case 'q': o->quiet = true; break;
     case 'v': o->verbose = true; break;
     case OPT_MAX_FAILURES: {
@@ -409,7 +414,7 @@ static void run_backend(const infini_backend *be, cf_case *cases, size_t n,
         r->message = why;
       } else {
         cf_judge(&cases[i], o->profile, &got, r);
-        if (r->failed && !o->no_diagnose)
+        if (r->failed && cf_should_diagnose(&o->diagnose, &cases[i]))
           r->diagnosis = cf_diagnose_names(&cases[i], o->profile, &got, &r->diag);
       }
       cf_outputs_free(&got);
@@ -533,7 +538,7 @@ int main(int argc, char **argv) {
   if (strcmp(o.command, "check") == 0) {
     rep.mode = "check";
     rep.backends[rep.n_backends++] = o.name;
-    if (!cf_check(&v, cases, n, o.dir, o.profile, !o.no_diagnose, &rep, o.name, err,
+    if (!cf_check(&v, cases, n, o.dir, o.profile, &o.diagnose, &rep, o.name, err,
                   sizeof err)) {
       cf_error("%s", err);
       status = CF_EXIT_USAGE;

@@ -4,7 +4,7 @@
 ##   golden vectors through the public API, exports cases for other
 ##   languages and checks their outputs, writes table/TAP/JUnit/JSON reports.
 ##   Default vectors: $INFINI_VECTORS, else this build or source tree's
-##   vectors/v1, else the installed $(pkgdatadir)/vectors/v1 (compiled in).
+##   vectors/v2, else the installed $(pkgdatadir)/vectors/v2 (compiled in).
 ## - conformance/examples/infini_numpy.py (installed in $(docdir)/examples):
 ##   the spec in NumPy, for the file workflow.
 ## - Tests: judging and diagnosis on the shipped vectors, the runner's

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /** Version of the specification (docs/spec.md) this library implements. */
-#define INFINI_SPEC_VERSION "1.0"
+#define INFINI_SPEC_VERSION "1.1"
 
 /**
  * Version of the backend table layout (::infini_backend). A backend built

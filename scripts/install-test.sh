@@ -90,7 +90,7 @@ grep -q "^old_library=''" "$libdir/libinfini.la" 2>/dev/null && static=no
 [ "$static" = no ] || [ -e "$libdir/libinfini.a" ] || fail "not installed: $libdir/libinfini.a"
 for f in "$libdir/libinfini.so" \
          "$includedir/infini.h" "$includedir/infini_model.h" \
-         "$datadir/infini/vectors/v1" "$datadir/infini/vectors/schema"; do
+         "$datadir/infini/vectors/v1" "$datadir/infini/vectors/v2" "$datadir/infini/vectors/schema"; do
   [ -e "$f" ] || fail "not installed: $f"
 done
 tools=$(ls "$bindir" 2>/dev/null | grep '^infini-' || true)
@@ -143,8 +143,8 @@ if [ -x "$bindir/infini-conform" ]; then
   if [ "$trees_removed" = yes ]; then
     # Only the installed vectors exist: they must be the default.
     LD_LIBRARY_PATH="$libdir" "$bindir/infini-conform" --help |
-      grep -q "$datadir/infini/vectors/v1" ||
-      fail "infini-conform --help does not name $datadir/infini/vectors/v1 as the default"
+      grep -q "$datadir/infini/vectors/v2" ||
+      fail "infini-conform --help does not name $datadir/infini/vectors/v2 as the default"
   fi
   if (cd / && env -u INFINI_VECTORS LD_LIBRARY_PATH="$libdir" \
         "$bindir/infini-conform" --quiet) >"$tmp/conform.out" 2>&1; then
@@ -156,7 +156,7 @@ if [ -x "$bindir/infini-conform" ]; then
     # A build tree's binary prefers that tree's vectors: check the
     # installed set explicitly, and that it is the whole set.
     LD_LIBRARY_PATH="$libdir" "$bindir/infini-conform" --quiet \
-      --vectors "$datadir/infini/vectors/v1" >"$tmp/installed.out" 2>&1 ||
+      --vectors "$datadir/infini/vectors/v2" >"$tmp/installed.out" 2>&1 ||
       fail "infini-conform on the installed vectors: $(tail -n 3 "$tmp/installed.out")"
     [ "$(tail -n 1 "$tmp/installed.out")" = "$(tail -n 1 "$tmp/conform.out")" ] ||
       fail "the installed vectors differ from the default set: $(tail -n 1 "$tmp/installed.out")"

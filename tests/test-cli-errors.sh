@@ -16,7 +16,7 @@ export LC_ALL
 top_builddir=${TOP_BUILDDIR:-$(pwd)}
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 work=$top_builddir/tests/test-output/cli-errors
-vectors=$top_srcdir/vectors/v1
+vectors=$top_srcdir/vectors/v2
 conform=$top_builddir/infini-conform
 gen=$top_builddir/vectors/infini-vectors
 run=$top_builddir/tools/infini-run

@@ -346,6 +346,31 @@ static double *flush_sigma(const double *x, size_t n) {
   return d;
 }
 
+/* (S24) The outcome of dense masked attention, the alternative to (6)'s
+ * clean row: a masked position j > i whose score S_ij is NaN or +inf
+ * turns row i into NaN (masking by adding -inf: NaN + -inf, inf + -inf
+ * are NaN), and a non-finite v_j[c] turns column c of row i into NaN
+ * (masking by the weight 0: 0 * NaN, 0 * inf are NaN). A score of -inf
+ * stays masked (-inf + -inf = -inf). */
+static void leak_masked(ptrdiff_t n, ptrdiff_t dk, ptrdiff_t dv, const double *q,
+                        const double *k, const double *v, float scale, double *out) {
+  for (ptrdiff_t i = 0; i < n; i++)
+    for (ptrdiff_t j = i + 1; j < n; j++) {
+      double s = 0;
+      for (ptrdiff_t c = 0; c < dk; c++)
+        s += q[i * dk + c] * k[j * dk + c];
+      s *= (double)scale;
+      if (isnan(s) || s == INFINITY) {
+        for (ptrdiff_t c = 0; c < dv; c++)
+          out[i * dv + c] = NAN;
+        break;
+      }
+      for (ptrdiff_t c = 0; c < dv; c++)
+        if (!isfinite(v[j * dv + c]))
+          out[i * dv + c] = NAN;
+    }
+}
+
 /* One head, S segments (segment step; the layer step calls it per head
  * with its own state): q_mem/k_mem feed retrieval and update, q_att/k_att
  * local attention; they differ only for the underflow alternative. */
@@ -380,7 +405,7 @@ static void head_state_free(head_state *st) {
 static void head_outputs(const gen_spec *sp, const head_state *st,
                          const double *q_mem, const double *q_att,
                          const double *k_att, const double *v, float beta,
-                         double *out, double *mag, double *cond) {
+                         bool leak, double *out, double *mag, double *cond) {
   const ptrdiff_t n = sp->n, dk = sp->d_key, dv = sp->d_value;
   const size_t nv = (size_t)n * (size_t)dv;
   const infini_head_shape sh = {n, dk, dv};
@@ -393,6 +418,8 @@ static void head_outputs(const gen_spec *sp, const head_state *st,
   infini_ref_local_attention_f64(&sh, q_att, dk, k_att, dk, v, dv, scale, ad,
                                  dv, NULL);
   bd_attention(n, dk, dv, q_att, k_att, v, (double)scale, ad, ad_mag, ad_cond);
+  if (leak)
+    leak_masked(n, dk, dv, q_att, k_att, v, scale, ad);
   infini_ref_mix_f64(n, dv, beta, am, dv, ad, dv, out, dv);
   bd_mix(nv, beta, am, ad, am_mag, ad_mag, am_cond, ad_cond, mag, cond);
   free(am);
@@ -434,8 +461,9 @@ static void put_cols(const double *src, size_t n, size_t width, size_t col,
 
 /* Evaluate a test: flush = 0 main outcome, 1 underflow alternative (sigma
  * inputs of the memory path flushed), inputs already DAZ-ed by the caller
- * for the subnormal alternative. */
-static void evaluate(const gen_spec *sp, const inputs *in, bool flush,
+ * for the subnormal alternative; leak: masked non-finite positions leak
+ * into local attention (the S24 alternative). */
+static void evaluate(const gen_spec *sp, const inputs *in, bool flush, bool leak,
                      evaluation *ev) {
   const ptrdiff_t n = sp->n, dk = sp->d_key, dv = sp->d_value;
   const size_t N = (size_t)n, DK = (size_t)dk, DV = (size_t)dv;
@@ -502,6 +530,8 @@ static void evaluate(const gen_spec *sp, const inputs *in, bool flush,
     float scale = isnan(sp->scale) ? (float)(1.0 / sqrt((double)dk)) : sp->scale;
     infini_ref_local_attention_f64(&sh, q, dk, k, dk, v, dv, scale, o->e, dv, NULL);
     bd_attention(n, dk, dv, q, k, v, (double)scale, o->e, o->mag, o->cond);
+    if (leak)
+      leak_masked(n, dk, dv, q, k, v, scale, o->e);
     break;
   }
   case VS_SEGMENT_STEP:
@@ -544,7 +574,7 @@ static void evaluate(const gen_spec *sp, const inputs *in, bool flush,
               if (qm[i] < LN_2M150)
                 qm[i] = -INFINITY;
           float b = beta ? (float)beta[h] : sp->beta;
-          head_outputs(sp, &st[g], qm, qh, kh, vh, b, oh, omag, ocond);
+          head_outputs(sp, &st[g], qm, qh, kh, vh, b, leak, oh, omag, ocond);
           put_cols(oh, N, wo, h * DV, DV, o->e + s * N * wo);
           put_cols(omag, N, wo, h * DV, DV, o->mag + s * N * wo);
           put_cols(ocond, N, wo, h * DV, DV, o->cond + s * N * wo);
@@ -685,8 +715,43 @@ static uint64_t test_seed(vs_op op, int tc) {
   return vs_next(&r);
 }
 
-/* Build one group with one test from a spec and write its tensors. */
-static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed,
+/* Same values, NaN where NaN (payloads aside), in every output? */
+static bool same_outcome(const evaluation *a, const evaluation *b) {
+  for (int i = 0; i < a->n; i++) {
+    size_t c = 1;
+    for (int d = 0; d < a->r[i].ndim; d++)
+      c *= a->r[i].dims[d];
+    for (size_t j = 0; j < c; j++) {
+      double x = a->r[i].e[j], y = b->r[i].e[j];
+      if (!(x == y || (isnan(x) && isnan(y))))
+        return false;
+    }
+  }
+  return true;
+}
+
+static bool any_nonfinite(const inputs *in, const size_t *counts) {
+  for (int i = 0; i < in->n; i++)
+    for (size_t j = 0; j < counts[i]; j++)
+      if (!isfinite(in->x[i][j]))
+        return true;
+  return false;
+}
+
+/* Write an evaluation as the test's next alternative. */
+static void put_alternative(writer *w, const gen_spec *sp, int tc, vs_test *t,
+                            const evaluation *alt) {
+  char prefix[16];
+  if (t->n_alternatives >= 2)
+    die("internal: more than two alternatives");
+  snprintf(prefix, sizeof prefix, "alt%d.", t->n_alternatives + 1);
+  t->result = VS_ACCEPTABLE;
+  put_outputs(w, sp->op, tc, prefix, alt, &t->alternatives[t->n_alternatives++]);
+}
+
+/* Build one group with one test from a spec and write its tensors; schema
+ * 2 adds the (S24) alternative where a masked position is non-finite. */
+static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed, int schema,
                   vs_group *g) {
   const char *const *names;
   int n_in = vs_op_inputs(sp->op, &names);
@@ -783,18 +848,17 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed,
 
   /* expected outputs */
   evaluation ev;
-  evaluate(sp, &in, false, &ev);
+  evaluate(sp, &in, false, false, &ev);
   check_steps(sp, &in, &ev);
   check_aux(&ev);
   put_outputs(w, sp->op, tc, "exp.", &ev, &t->outputs);
-  eval_free(&ev);
 
   /* alternatives (S6): underflow -> the float32 outcome of sigma; subnormal
    * -> inputs read as zero (flush to zero, S18) */
   if (sp->regime == GR_UNDERFLOW || sp->regime == GR_SUBNORMAL) {
     evaluation alt;
     if (sp->regime == GR_UNDERFLOW) {
-      evaluate(sp, &in, true, &alt);
+      evaluate(sp, &in, true, false, &alt);
     } else {
       inputs daz = in;
       for (int i = 0; i < n_in; i++) {
@@ -803,20 +867,31 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed,
           if (daz.x[i][j] != 0 && fabs(daz.x[i][j]) < 0x1p-126)
             daz.x[i][j] = 0;
       }
-      evaluate(sp, &daz, false, &alt);
+      evaluate(sp, &daz, false, false, &alt);
       for (int i = 0; i < n_in; i++)
         free(daz.x[i]);
     }
     check_aux(&alt);
     /* an underflow-free feature map or linear update needs no alternative:
      * its outcome does not depend on the precision */
-    if (sp->op != VS_FEATURE_MAP && !(sp->op == VS_UPDATE_LINEAR && sp->regime == GR_UNDERFLOW)) {
-      t->result = VS_ACCEPTABLE;
-      t->n_alternatives = 1;
-      put_outputs(w, sp->op, tc, "alt1.", &alt, &t->alternatives[0]);
-    }
+    if (sp->op != VS_FEATURE_MAP && !(sp->op == VS_UPDATE_LINEAR && sp->regime == GR_UNDERFLOW))
+      put_alternative(w, sp, tc, t, &alt);
     eval_free(&alt);
   }
+  /* (S24): a masked non-finite key or value may leak into earlier rows */
+  if (schema >= 2 &&
+      (sp->op == VS_LOCAL_ATTENTION || sp->op == VS_SEGMENT_STEP || sp->op == VS_LAYER_STEP) &&
+      any_nonfinite(&in, cnt)) {
+    evaluation leaked;
+    evaluate(sp, &in, false, true, &leaked);
+    if (!same_outcome(&ev, &leaked)) {
+      if (t->n_flags < VS_MAX_FLAGS)
+        t->flags[t->n_flags++] = xstrdup("masked_nonfinite");
+      put_alternative(w, sp, tc, t, &leaked);
+    }
+    eval_free(&leaked);
+  }
+  eval_free(&ev);
   for (int i = 0; i < n_in; i++) {
     free(raw[i]);
     free(in.x[i]);
@@ -857,17 +932,25 @@ static void make_data_dir(const char *out, vs_op op, char *path, size_t len) {
   exit(1);
 }
 
-static void write_set(const char *dir, vs_op op, const gen_spec *specs, int n_specs) {
+/* The specification version a schema version encodes: v1 sets were made
+ * under spec 1.0 and stay byte for byte what they were. */
+static const char *spec_version_of(int schema) {
+  return schema == 1 ? "1.0" : INFINI_SPEC_VERSION;
+}
+
+static void write_set(const char *dir, vs_op op, const gen_spec *specs, int n_specs,
+                      int schema) {
   writer w = {dir, ""};
   vs_set set;
   char path[4096];
   memset(&set, 0, sizeof set);
   make_data_dir(dir, op, path, sizeof path);
-  set.spec_version = xstrdup(INFINI_SPEC_VERSION);
+  set.schema_version = schema;
+  set.spec_version = xstrdup(spec_version_of(schema));
   set.generator_version = xstrdup(GENERATOR_VERSION);
   set.groups = xcalloc((size_t)n_specs, sizeof *set.groups);
   for (int i = 0; i < n_specs; i++) {
-    build(&w, &specs[i], i + 1, test_seed(op, i + 1), &set.groups[i]);
+    build(&w, &specs[i], i + 1, test_seed(op, i + 1), schema, &set.groups[i]);
     set.n_groups = i + 1;
   }
   snprintf(path, sizeof path, "%s/%s.json", dir, vs_op_name(op));
@@ -880,7 +963,7 @@ static void write_set(const char *dir, vs_op op, const gen_spec *specs, int n_sp
 
 static void usage(FILE *f) {
   fputs(
-      "usage: infini-vectors --out DIR [--force] --shipped\n"
+      "usage: infini-vectors --out DIR [--force] --shipped [--schema-version 1|2]\n"
       "       infini-vectors --out DIR [--force] [--op NAME] [--n N] [--d-key D]\n"
       "              [--d-value D] [--heads H] [--kv-heads G] [--segments S]\n"
       "              [--rule linear|delta] [--eps E] [--scale S] [--beta B]\n"
@@ -888,7 +971,8 @@ static void usage(FILE *f) {
       "\n"
       "Writes a golden-vector set (docs/vectors.md): one manifest per operator,\n"
       "DIR/<operator>.json, and its tensors under DIR/data/. --shipped writes the\n"
-      "shipped catalogue (vectors/v1) bit for bit. Otherwise one test per\n"
+      "shipped catalogue bit for bit: vectors/v2 (the default), or the frozen\n"
+      "vectors/v1 with --schema-version 1. Otherwise one test per\n"
       "operator (or only --op) with the given shape and parameters; the runner\n"
       "runs it with infini-conform --vectors DIR.\n"
       "\n"
@@ -954,7 +1038,8 @@ static bool dir_nonempty(const char *path) {
 
 int main(int argc, char **argv) {
   enum { O_N = 256, O_DK, O_DV, O_H, O_G, O_S, O_RULE, O_EPS, O_SCALE, O_BETA,
-         O_REGIME, O_SEED, O_STRIDED, O_FORCE, O_SHIPPED, O_OP, O_OUT, O_HELP };
+         O_REGIME, O_SEED, O_STRIDED, O_FORCE, O_SHIPPED, O_OP, O_OUT, O_HELP,
+         O_SCHEMA };
   static const struct option opts[] = {
       {"out", required_argument, 0, O_OUT},     {"op", required_argument, 0, O_OP},
       {"n", required_argument, 0, O_N},         {"d-key", required_argument, 0, O_DK},
@@ -965,6 +1050,7 @@ int main(int argc, char **argv) {
       {"regime", required_argument, 0, O_REGIME}, {"seed", required_argument, 0, O_SEED},
       {"strided", no_argument, 0, O_STRIDED},   {"force", no_argument, 0, O_FORCE},
       {"shipped", no_argument, 0, O_SHIPPED},   {"help", no_argument, 0, O_HELP},
+      {"schema-version", required_argument, 0, O_SCHEMA},
       {0, 0, 0, 0}};
   const char *out = NULL;
   bool force = false, shipped = false, custom = false, all_ops = true;
@@ -972,15 +1058,23 @@ int main(int argc, char **argv) {
   gen_spec sp = {VS_FEATURE_MAP, GR_TYPICAL, 16, 8, 8, 4, 2, 3, INFINI_UPDATE_DELTA,
                  0, NAN, 0.5f, 0, NULL, "", "user-generated"};
   uint64_t seed = 1;
-  int c;
+  int c, schema = VS_SCHEMA_VERSION;
+  bool schema_given = false;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    if (c != O_OUT && c != O_FORCE && c != O_SHIPPED && c != O_HELP && c != '?')
+    if (c != O_OUT && c != O_FORCE && c != O_SHIPPED && c != O_HELP && c != O_SCHEMA &&
+        c != '?')
       custom = true;
     switch (c) {
     case O_OUT: out = optarg; break;
     case O_FORCE: force = true; break;
     case O_SHIPPED: shipped = true; break;
+    case O_SCHEMA:
+      if (strcmp(optarg, "1") && strcmp(optarg, "2"))
+        bad("--schema-version must be 1 or 2", optarg);
+      schema = optarg[0] - '0';
+      schema_given = true;
+      break;
     case O_HELP: usage(stdout); return 0;
     case O_OP:
       if (!vs_op_from_name(optarg, &only))
@@ -1041,7 +1135,9 @@ int main(int argc, char **argv) {
   if (!out)
     bad("--out DIR is required", NULL);
   if (shipped && custom)
-    bad("--shipped takes no other option than --out and --force", NULL);
+    bad("--shipped takes no other option than --out, --force and --schema-version", NULL);
+  if (schema_given && !shipped)
+    bad("--schema-version applies to --shipped only", NULL);
   if (sp.heads % sp.kv_heads)
     bad("--kv-heads must divide --heads", NULL);
   if (dir_nonempty(out) && !force)
@@ -1051,8 +1147,8 @@ int main(int argc, char **argv) {
   if (shipped) {
     for (int op = 0; op < VS_OP_COUNT; op++) {
       const gen_spec *specs;
-      int n = gen_catalogue((vs_op)op, &specs);
-      write_set(out, (vs_op)op, specs, n);
+      int n = gen_catalogue((vs_op)op, schema, &specs);
+      write_set(out, (vs_op)op, specs, n, schema);
     }
     return 0;
   }
@@ -1082,10 +1178,11 @@ int main(int argc, char **argv) {
     char path[4096];
     memset(&set, 0, sizeof set);
     make_data_dir(out, s.op, path, sizeof path);
+    set.schema_version = VS_SCHEMA_VERSION;
     set.spec_version = xstrdup(INFINI_SPEC_VERSION);
     set.generator_version = xstrdup(GENERATOR_VERSION);
     set.groups = xcalloc(1, sizeof *set.groups);
-    build(&w, &s, 1, seed, &set.groups[0]);
+    build(&w, &s, 1, seed, VS_SCHEMA_VERSION, &set.groups[0]);
     set.n_groups = 1;
     snprintf(path, sizeof path, "%s/%s.json", out, vs_op_name(s.op));
     if (!vs_set_save(&set, path, w.err, sizeof w.err))

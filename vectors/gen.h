@@ -48,8 +48,10 @@ typedef struct gen_spec {
   const char *comment;   /* what the test checks */
 } gen_spec;
 
-/** The shipped catalogue of one operator (a static table, built once). */
-int gen_catalogue(vs_op op, const gen_spec **specs);
+/** The shipped catalogue of one operator for schema version `schema`
+ *  (1: vectors/v1, 2: vectors/v2, which appends the realistic-shape rows;
+ *  a static table, built once per version). */
+int gen_catalogue(vs_op op, int schema, const gen_spec **specs);
 
 /** The tile-edge sizes every operator covers in N, d_key and d_value. */
 extern const ptrdiff_t gen_tile_sizes[17];

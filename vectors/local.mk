@@ -54,7 +54,7 @@ TESTS += vectors/test-npy vectors/test-manifest vectors/test-exp-oracle \
 	vectors/test-ref-vectors vectors/test-regen.sh \
 	vectors/check-manifests.sh
 
-EXTRA_DIST += vectors/v1 vectors/schema vectors/validate_manifest.py \
+EXTRA_DIST += vectors/v1 vectors/v2 vectors/schema vectors/validate_manifest.py \
 	vectors/test-regen.sh vectors/check-manifests.sh
 
 ## The shipped set and its schema are installed under
@@ -66,9 +66,11 @@ install-data-local: install-vectors-data
 uninstall-local: uninstall-vectors-data
 install-vectors-data:
 	$(MKDIR_P) '$(DESTDIR)$(pkgdatadir)/vectors'
-	cp -R '$(srcdir)/vectors/v1' '$(srcdir)/vectors/schema' '$(DESTDIR)$(pkgdatadir)/vectors/'
+	cp -R '$(srcdir)/vectors/v1' '$(srcdir)/vectors/v2' '$(srcdir)/vectors/schema' \
+	  '$(DESTDIR)$(pkgdatadir)/vectors/'
 	chmod -R u+w,go+rX '$(DESTDIR)$(pkgdatadir)/vectors'
 uninstall-vectors-data:
-	rm -rf '$(DESTDIR)$(pkgdatadir)/vectors/v1' '$(DESTDIR)$(pkgdatadir)/vectors/schema'
+	rm -rf '$(DESTDIR)$(pkgdatadir)/vectors/v1' '$(DESTDIR)$(pkgdatadir)/vectors/v2' \
+	  '$(DESTDIR)$(pkgdatadir)/vectors/schema'
 	-rmdir '$(DESTDIR)$(pkgdatadir)/vectors' '$(DESTDIR)$(pkgdatadir)'
 .PHONY: install-vectors-data uninstall-vectors-data

@@ -120,7 +120,7 @@ static void expect(edit_fn edit, bool tensors, const char *needle, const char *w
 static void e_no_count(json_t *r) { json_object_del(r, "numberOfTests"); }
 static void e_count(json_t *r) { json_object_set_new(r, "numberOfTests", json_integer(2)); }
 static void e_version_type(json_t *r) { json_object_set_new(r, "schemaVersion", json_string("1")); }
-static void e_version(json_t *r) { json_object_set_new(r, "schemaVersion", json_integer(2)); }
+static void e_version(json_t *r) { json_object_set_new(r, "schemaVersion", json_integer(3)); }
 static void e_schema(json_t *r) { json_object_set_new(r, "schema", json_string("wycheproof")); }
 static void e_op(json_t *r) { json_object_set_new(r, "operator", json_string("softmax")); }
 static void e_group_op(json_t *r) { json_object_set_new(GROUP0(r), "operator", json_string("mix")); }
@@ -238,7 +238,7 @@ int main(void) {
   expect(e_no_count, false, "missing \"numberOfTests\"", "a missing top-level field");
   expect(e_count, false, "numberOfTests is 2 but the groups hold 1", "a test count mismatch");
   expect(e_version_type, false, "\"schemaVersion\" is not an integer", "a wrongly typed field");
-  expect(e_version, false, "schemaVersion 2 is not supported", "an unknown schema version");
+  expect(e_version, false, "schemaVersion 3 is not supported", "an unknown schema version");
   expect(e_schema, false, "schema \"wycheproof\"", "another schema name");
   expect(e_op, false, "unknown operator \"softmax\"", "an unknown operator");
   expect(e_group_op, false, "operator \"mix\" in a manifest of operator \"retrieve\"",

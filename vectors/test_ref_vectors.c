@@ -6,7 +6,7 @@
  * honest on its own.)
  *
  *   test-ref-vectors [DIR [PROFILE [BACKEND|PLUGIN.so]]]
- * DIR defaults to $srcdir/vectors/v1, PROFILE to fp32, BACKEND to ref; a
+ * DIR defaults to $srcdir/vectors/v2, PROFILE to fp32, BACKEND to ref; a
  * path ending in .so is loaded as a plugin (used for ad-hoc checks of
  * variants and mutants). With a fourth argument "quiet" only failures and
  * the summary are printed.
@@ -173,7 +173,7 @@ int main(int argc, char **argv) {
   const infini_backend *be = NULL;
   infini_context *ctx;
   bool quiet = argc > 4 && !strcmp(argv[4], "quiet");
-  snprintf(dir, sizeof dir, "%s/vectors/v1", srcdir ? srcdir : ".");
+  snprintf(dir, sizeof dir, "%s/vectors/v2", srcdir ? srcdir : ".");
   if (argc > 1)
     snprintf(dir, sizeof dir, "%s", argv[1]);
   if (argc > 2 && !tol_profile_from_name(argv[2], &profile)) {

@@ -4,7 +4,8 @@
     validate_manifest.py [--tap] [--schema FILE] [--no-hash] MANIFEST.json...
 
 Checks each manifest against the JSON Schema (draft 2020-12, default
-vectors/schema/infini-vectors-1.schema.json next to this script), then what
+vectors/schema/infini-vectors-<its schemaVersion>.schema.json next to this
+script), then what
 a schema cannot say: numberOfTests equals the number of tests, tcIds are
 unique, every flag is explained in "notes", and (unless --no-hash) every
 tensor file exists with the listed SHA-256.
@@ -57,7 +58,7 @@ def main(argv):
     tap = "--tap" in argv
     check_hash = "--no-hash" not in argv
     here = os.path.dirname(os.path.abspath(__file__))
-    schema_path = os.path.join(here, "schema", "infini-vectors-1.schema.json")
+    schema_path = None  # by default, the schema of each manifest's schemaVersion
     files = []
     i = 1
     while i < len(argv):
@@ -76,11 +77,24 @@ def main(argv):
             return 0
         print("validate_manifest.py: python3-jsonschema is not installed", file=sys.stderr)
         return 77
-    with open(schema_path) as fh:
-        schema = json.load(fh)
     cls = getattr(jsonschema, "Draft202012Validator", None) or jsonschema.Draft7Validator
-    cls.check_schema(schema)
-    validator = cls(schema)
+    validators = {}
+
+    def validator_for(doc):
+        """The --schema given, else vectors/schema/infini-vectors-<schemaVersion>.schema.json."""
+        path = schema_path
+        if path is None:
+            version = doc.get("schemaVersion") if isinstance(doc, dict) else None
+            if version not in (1, 2):
+                version = 2  # the newest schema explains what is wrong
+            path = os.path.join(here, "schema", "infini-vectors-%d.schema.json" % version)
+        if path not in validators:
+            with open(path) as fh:
+                schema = json.load(fh)
+            cls.check_schema(schema)
+            validators[path] = cls(schema)
+        return validators[path]
+
     bad = 0
     for n, path in enumerate(files, 1):
         try:
@@ -90,7 +104,7 @@ def main(argv):
             errs = ["cannot read: %s" % e]
         else:
             errs = ["%s: %s" % ("/".join(str(p) for p in e.absolute_path) or "(top)", e.message)
-                    for e in validator.iter_errors(doc)]
+                    for e in validator_for(doc).iter_errors(doc)]
             if not errs:
                 errs = semantic_errors(doc, os.path.dirname(path), check_hash)
         if errs:

@@ -16,7 +16,11 @@
 #include "infini.h"
 
 #define VS_SCHEMA_NAME "infini-vectors"
-#define VS_SCHEMA_VERSION 1
+/* The schema versions this reader accepts; a writer writes the set's own
+ * (docs/vectors.md, "Identity"). Version 2 (spec 1.1) added the outcome of
+ * masked non-finite positions (S24) as an alternative. */
+#define VS_SCHEMA_VERSION_MIN 1
+#define VS_SCHEMA_VERSION 2
 
 /** Operators a vector exercises (manifest "operator"). */
 typedef enum vs_op {

@@ -477,6 +477,22 @@ static ptrdiff_t visible_keys(const cat_config *cfg, ptrdiff_t i, ptrdiff_t n) {
   return i + 1;
 }
 
+/* How many keys the sums of row i run over: the visible ones, or, for the
+ * dense variants, the whole segment with the masked scores of
+ * masked_score (S24). */
+static ptrdiff_t keys_summed(const cat_config *cfg, ptrdiff_t i, ptrdiff_t n) {
+  return USES(dense_mask) || USES(additive_mask) ? n : visible_keys(cfg, i, n);
+}
+
+/* A masked score of the dense variants: -inf (masked_fill), or the score
+ * plus -inf (an additive mask: NaN and +inf scores give NaN). */
+static real masked_score(const cat_config *cfg, const real *q_i, const real *k_j,
+                         ptrdiff_t d, real scale) {
+  if (USES(dense_mask))
+    return -INFINITY;
+  return scale * dot(cfg, q_i, 1, k_j, 1, d) + (real)-INFINITY;
+}
+
 /* (6), (S10), (S11): out_i = sum_{j<=i} softmax_j(scale q_i . k_j) v_j. */
 static bool attention_core(const cat_config *cfg, const infini_head_shape *shape,
                            const real *q, ptrdiff_t ldq, const real *k, ptrdiff_t ldk,
@@ -500,14 +516,17 @@ static bool attention_core(const cat_config *cfg, const infini_head_shape *shape
   real *s = scratch(n * n), *col_max = scratch(n), *col_sum = scratch(n);
   const bool ok = s && col_max && col_sum;
   for (ptrdiff_t i = 0; ok && i < n; i++)
-    for (ptrdiff_t j = 0; j < visible_keys(cfg, i, n); j++)
-      s[i * n + j] = scale * dot(cfg, q + i * ldq, 1, keys + j * ld_keys, 1, d_score);
+    for (ptrdiff_t j = 0; j < keys_summed(cfg, i, n); j++) {
+      const real *q_i = q + i * ldq, *k_j = keys + j * ld_keys;
+      s[i * n + j] = j < visible_keys(cfg, i, n) ? scale * dot(cfg, q_i, 1, k_j, 1, d_score)
+                                                 : masked_score(cfg, q_i, k_j, d_score, scale);
+    }
   if (ok && BUG(softmax_cols))
     column_softmax(n, s, col_max, col_sum);
 
   for (ptrdiff_t i = 0; ok && i < n; i++) {
     real *s_i = s + i * n, *o_i = out + i * ldo;
-    const ptrdiff_t visible = visible_keys(cfg, i, n);
+    const ptrdiff_t visible = keys_summed(cfg, i, n);
     for (ptrdiff_t c = d_out; c < dv; c++) /* kv_swap_attn only */
       o_i[c] = 0;
     if (USES(online_softmax)) {
