@@ -227,9 +227,14 @@ static void fill(const gen_spec *sp, vs_rng *r, const char *name, float *x,
   }
 }
 
-/* NaN and -inf placements (the comments of the catalogue say which). */
-static void inject(const gen_spec *sp, const char *name, float *x, size_t width) {
-  if (sp->regime == GR_NAN && sp->nan_where && !strcmp(name, sp->nan_where)) {
+/* NaN and -inf placements (the comments of the catalogue say which). A
+ * NaN goes where nan_where says in the "nan" regime and, from schema 2 on,
+ * in any regime (v1's retrieve:27, "NaN in q with an empty memory" in the
+ * first_segment regime, was written without its NaN). */
+static void inject(const gen_spec *sp, int schema, const char *name, float *x,
+                   size_t width) {
+  const bool nan_here = sp->regime == GR_NAN || (schema >= 2 && sp->regime != GR_NEG_INF);
+  if (nan_here && sp->nan_where && !strcmp(name, sp->nan_where)) {
     switch (sp->op) {
     case VS_RETRIEVE:
       x[(sp->comment && strstr(sp->comment, "row 1") ? 1 : 2) * width + 1] = NAN;
@@ -820,7 +825,7 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed, int sche
     } else {
       fill(sp, &rng, names[i], raw[i], count, d[nd - 1], tc);
     }
-    inject(sp, names[i], raw[i], d[nd - 1]);
+    inject(sp, schema, names[i], raw[i], d[nd - 1]);
     tensor_init(&t->inputs[i], sp->op, tc, "in.", names[i], VS_F32, nd, d);
     save(w, &t->inputs[i], raw[i]);
     t->n_inputs = i + 1;

@@ -196,7 +196,24 @@ static const gen_spec segment_step_v2[] = {
 };
 static const gen_spec layer_step_v2[] = {
     LS(GR_TYPICAL, 3, 300, 3, 1, 96, 80, DEL, 1e-6f, DEF, 0, NULL, "realistic gqa multi_segment delta_rule eps", "a small model's layer: 3 segments of 300 tokens, 3 query heads on 1 kv head, d_key = 96, d_value = 80, delta rule, eps = 1e-6"),
-    LS(GR_SMALL_DEN, 2, 256, 4, 2, 64, 64, DEL, 1e-6f, DEF, 0, NULL, "realistic gqa small_den eps delta_rule", "4 query heads on 2 kv heads of d = 64, 256 tokens, initial z and M scaled by 2^-13, eps = 1e-6"),
+    LS(GR_TYPICAL, 2, 256, 4, 2, 64, 64, DEL, 1e-6f, DEF, 0, NULL, "realistic gqa eps delta_rule", "4 query heads on 2 kv heads of d = 64, 2 segments of 256 tokens, delta rule, eps = 1e-6"),
+};
+
+
+/* Rows of v1 that v2 replaces (same tcId, same inputs, true flags and regime): v1's
+ * step small_den tests claimed small denominators and 3 segments and had
+ * neither. A step starts from the empty memory (S3), so its denominators
+ * can only be small through small sigma(k), whose absolute latitude (S2:
+ * one rounding unit at the scale of 1) is as large as the effect of an
+ * eps; small denominators are tested by retrieve and update_delta, which
+ * take M and z as inputs. */
+static const struct {
+  vs_op op;
+  int tc;
+  gen_spec row;
+} fixes_v2[] = {
+    {VS_SEGMENT_STEP, 39, SS(GR_TYPICAL, 2, 12, 4, 9, DEL, 1e-6f, DEF, 0.5f, 0, NULL, "eps delta_rule", "eps = 1e-6 in a 2-segment delta run: segment 1 retrieves and predicts from the empty memory, dividing by eps alone, so the rows are 0 / eps = 0 (S4, S5, S8)")},
+    {VS_LAYER_STEP, 29, LS(GR_TYPICAL, 2, 12, 4, 2, 4, 9, DEL, 1e-6f, DEF, 0, NULL, "gqa eps delta_rule", "eps = 1e-6 in a 2-segment delta run of 4 query heads on 2 kv heads: segment 1 divides by eps alone (S4, S5, S8)")},
 };
 
 #undef T
@@ -205,7 +222,7 @@ static const gen_spec layer_step_v2[] = {
  * L[16 - i], d_value = L[(i + 8) mod 17], so each size appears once in
  * each role and the big ones meet small ones (N != d_key except i = 8,
  * d_key != d_value except i = 4). */
-static gen_spec tile_spec(vs_op op, int i) {
+static gen_spec tile_spec(vs_op op, int i, int schema) {
   const ptrdiff_t *L = gen_tile_sizes;
   static const ptrdiff_t heads[4][2] = {{4, 2}, {8, 1}, {3, 3}, {2, 1}};
   gen_spec s = {op, GR_TYPICAL, L[i], L[16 - i], L[(i + 8) % 17], 1, 1, 1,
@@ -224,7 +241,8 @@ static gen_spec tile_spec(vs_op op, int i) {
     break;
   case VS_MIX:
     s.beta = 0.5f * (float)(i % 5) - 1.0f;
-    s.flags = "tile_edge gate";
+    /* v1 flagged beta = 0 "gate" too */
+    s.flags = schema >= 2 && s.beta == 0 ? "tile_edge" : "tile_edge gate";
     s.comment = "tile-edge shape rows x cols, beta in {-1, -0.5, 0, 0.5, 1}";
     break;
   case VS_SEGMENT_STEP:
@@ -280,10 +298,13 @@ int gen_catalogue(vs_op op, int schema, const gen_spec **specs) {
     if (!s)
       abort();
     for (int i = 0; i < 17; i++)
-      s[i] = tile_spec(op, i);
+      s[i] = tile_spec(op, i, v);
     memcpy(s + 17, t1->rows, sizeof *s * (size_t)t1->n);
     if (t2 && t2->n)
       memcpy(s + 17 + t1->n, t2->rows, sizeof *s * (size_t)t2->n);
+    for (size_t f = 0; v >= 2 && f < sizeof fixes_v2 / sizeof fixes_v2[0]; f++)
+      if (fixes_v2[f].op == op)
+        s[fixes_v2[f].tc - 1] = fixes_v2[f].row;
     built[v][op] = s;
     counts[v][op] = n;
   }

@@ -37,13 +37,16 @@ vectors_infini_vectors_LDADD = vectors/libinfini_vectors.la \
 	ref/libinfini_oracle.la
 
 check_PROGRAMS += vectors/test-npy vectors/test-manifest \
-	vectors/test-exp-oracle vectors/test-ref-vectors
+	vectors/test-exp-oracle vectors/test-ref-vectors vectors/test-flags
 vectors_test_npy_SOURCES = vectors/test_npy.c tests/tap.h
 vectors_test_npy_CPPFLAGS = $(vectors_cppflags)
 vectors_test_npy_LDADD = vectors/libinfini_vectors.la
 vectors_test_manifest_SOURCES = vectors/test_manifest.c tests/tap.h
 vectors_test_manifest_CPPFLAGS = $(vectors_cppflags)
 vectors_test_manifest_LDADD = vectors/libinfini_vectors.la
+vectors_test_flags_SOURCES = vectors/test_flags.c tests/tap.h
+vectors_test_flags_CPPFLAGS = $(vectors_cppflags)
+vectors_test_flags_LDADD = vectors/libinfini_vectors.la
 vectors_test_exp_oracle_SOURCES = vectors/test_exp_oracle.c tests/tap.h
 vectors_test_exp_oracle_LDADD = ref/libinfini_oracle.la
 vectors_test_ref_vectors_SOURCES = vectors/test_ref_vectors.c tests/tap.h
@@ -51,7 +54,7 @@ vectors_test_ref_vectors_CPPFLAGS = $(vectors_cppflags)
 vectors_test_ref_vectors_LDADD = vectors/libinfini_vectors.la libinfini.la
 
 TESTS += vectors/test-npy vectors/test-manifest vectors/test-exp-oracle \
-	vectors/test-ref-vectors vectors/test-regen.sh \
+	vectors/test-ref-vectors vectors/test-flags vectors/test-regen.sh \
 	vectors/check-manifests.sh
 
 EXTRA_DIST += vectors/v1 vectors/v2 vectors/schema vectors/validate_manifest.py \
