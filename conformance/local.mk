@@ -6,13 +6,16 @@
 ##   Default vectors: $INFINI_VECTORS, else this build or source tree's
 ##   vectors/v2, else the installed $(pkgdatadir)/vectors/v2 (compiled in).
 ## - conformance/examples/infini_numpy.py (installed in $(docdir)/examples):
-##   the spec in NumPy, for the file workflow.
+##   the spec in NumPy, for the file workflow; infini_torch.py beside it:
+##   the same in PyTorch as PyTorch code is written (CPU or CUDA, the
+##   precisions of the profiles, planted bugs).
 ## - Tests: judging and diagnosis on the shipped vectors, the runner's
 ##   guards against faulty in-process backends (TAP programs),
 ##   reports of a ref run (TAP), exit status 2 for bad input (TAP),
 ##   export -> NumPy example -> check end to end (exit-code test: 77 = skip
 ##   when numpy is not importable, run by automake's plain test-driver via
-##   the .test extension).
+##   the .test extension), and the same with the PyTorch example under each
+##   precision and with each planted bug (77 = skip without torch).
 
 ## The catalogue of known deviations (conformance/catalogue.h): one table
 ## read by the mutants, the diagnoser, the model's mutants and the docs.
@@ -64,7 +67,8 @@ conformance_test_runner_LDADD = $(conform_ldadd)
 TESTS += conformance/test-runner
 
 examplesdir = $(docdir)/examples
-dist_examples_DATA = conformance/examples/infini_numpy.py
+dist_examples_DATA = conformance/examples/infini_numpy.py \
+	conformance/examples/infini_torch.py
 dist_doc_DATA += docs/conformance.md
 
 ## Test scripts are generated from .in files so that they know configure's
@@ -72,7 +76,8 @@ dist_doc_DATA += docs/conformance.md
 conform_tests = \
 	conformance/test-conform-reports.sh \
 	conformance/test-conform-errors.sh \
-	conformance/test-conform-files.test
+	conformance/test-conform-files.test \
+	conformance/test-conform-torch.test
 TESTS += $(conform_tests)
 EXTRA_DIST += $(conform_tests:=.in)
 CLEANFILES += $(conform_tests)
@@ -90,7 +95,11 @@ $(conform_tests): Makefile
 conformance/test-conform-reports.sh: $(srcdir)/conformance/test-conform-reports.sh.in
 conformance/test-conform-errors.sh: $(srcdir)/conformance/test-conform-errors.sh.in
 conformance/test-conform-files.test: $(srcdir)/conformance/test-conform-files.test.in
+conformance/test-conform-torch.test: $(srcdir)/conformance/test-conform-torch.test.in
 
 ## The tests need the runner.
 conformance/test-conform-reports.sh.log conformance/test-conform-errors.sh.log \
 conformance/test-conform-files.log: infini-conform$(EXEEXT)
+## ... and the PyTorch one the catalogue's reader (a check program).
+conformance/test-conform-torch.log: infini-conform$(EXEEXT) \
+	conformance/mutants/mutant-report$(EXEEXT)
