@@ -142,7 +142,7 @@
       "delta prediction from the updated memory (M_{s-1} + sigma(K)^T V, z_s) instead of M_{s-1}, z_{s-1}") \
   BUG(delta_sigma_q, CAT_STEPS, CAT_W_DELTA, "S8", CAT_P_ALL, "", "", "", "",                         \
       "delta prediction retrieved with sigma(Q) instead of sigma(K)")                                 \
-  BUG(delta_no_eps, CAT_DELTA, CAT_W_DELTA | CAT_W_EPS, "S8", CAT_P_FP32, "", "", "", "",             \
+  BUG(delta_no_eps, CAT_DELTA, CAT_W_DELTA | CAT_W_EPS, "S8", CAT_P_FP32, "", "", "eps_ignored", "",  \
       "delta prediction without eps: sigma(k) M / (sigma(k).z) while the retrieval adds eps")        \
   BUG(delta_zero_row_missing, CAT_DELTA, CAT_W_DELTA, "S5", CAT_P_ALL, "", "", "", "",                \
       "0/0 not handled in the delta prediction: an empty memory predicts NaN and poisons M")          \
@@ -256,6 +256,31 @@
   X("eps_added=1e-6+z_sum_broadcast+head_split_both",                                          \
     "eps 1e-6, z broadcast against the row sum of sigma(q), heads split as above")              \
   X("update_first+gate_swap", "the step's order and the gate's sides both wrong")
+
+/* The restricted implementations check-mutants proves the vectors for
+ * (infini-conform --declare, docs/conformance.md): within each subset of
+ * the cases a declaration leaves, every bug of the catalogue must still be
+ * rejected under fp32, but those the restriction makes correct ("moot": a
+ * fixed default scale is what scale_ignored computes) and those the subset
+ * cannot reach ("unreachable", a known gap, each with its reason: the
+ * check fails when one becomes reachable, so the list stays true), and the
+ * plain variant accepted. X(declaration, moot entries, unreachable entries
+ * (space-separated), where seen). */
+#define CAT_RESTRICTIONS(X)                                                                      \
+  X("default-scale,square,no-gqa,eps=1e-9", "scale_ignored gqa_mod",                             \
+    "eps_ignored den_clamp=1e-3 delta_no_eps",                                                    \
+    "a public implementation: fixed 1/sqrt(d_key), d_key = d_value, no GQA, eps 1e-9 (unreachable: " \
+    "a fixed eps of 1e-9 leaves only the cases where it is invisible, so eps handling cannot be "  \
+    "judged; no vector has eps = 1e-9 with small denominators)")                                  \
+  X("one-beta", "one_beta", "", "a public implementation: one scalar gate for all heads")        \
+  X("square", "", "", "d_key = d_value only")                                                     \
+  X("no-gqa", "gqa_mod", "", "one kv head per query head")                                       \
+  X("rule=linear",                                                                                \
+    "rule_linear delta_no_z delta_sequential delta_from_updated delta_sigma_q delta_no_eps "      \
+    "delta_zero_row_missing",                                                                     \
+    "", "the linear rule only: no delta update, so none of its bugs")                            \
+  X("rule=delta", "rule_delta", "", "the delta rule only")                                       \
+  X("packed", "stride_ignored", "", "no row strides (most framework code)")
 
 #define CAT_ENUM_BUG(name, ...) CAT_##name,
 #define CAT_ENUM_VARIANT(name, ...) CAT_##name,

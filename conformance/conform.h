@@ -90,7 +90,42 @@ typedef struct cf_case {
   vs_test *test;
   bool excluded;    /* matched --exclude-list: reported as skipped */
   bool xfail;       /* matched --xfail-list: expected to fail */
+  char not_applicable[192]; /* "not applicable: why" under --declare, or "" */
 } cf_case;
+
+/* ---- declared restrictions (declare.c) ------------------------------------ */
+
+/** What an implementation cannot take (--declare LIST, docs/conformance.md
+ *  "Restricted implementations"): the cases that need it are not
+ *  applicable. */
+typedef struct cf_declaration {
+  bool any;
+  bool default_scale;          /* scale = 1/sqrt(d_key) only */
+  bool square;                 /* d_key = d_value only */
+  bool no_gqa;                 /* n_kv_heads = n_heads only */
+  bool one_beta;               /* one gate for all heads of a layer */
+  bool packed;                 /* no row strides (C backends) */
+  bool fixed_eps, fixed_rule;
+  float eps;                   /* fixed_eps: the one eps it uses */
+  infini_update_rule rule;     /* fixed_rule: the one rule it has */
+  char text[256];              /* the list as given, for the reports */
+} cf_declaration;
+
+/** Add the restrictions of a comma-separated list (default-scale, square,
+ *  no-gqa, one-beta, packed, eps=E, rule=linear|delta); false with one line
+ *  in err for an unknown one. */
+bool cf_declaration_parse(cf_declaration *d, const char *list, char *err, size_t errlen);
+/** Mark the loaded cases the declaration cannot run. A case whose eps
+ *  differs from a declared one stays applicable when computing it with the
+ *  declared eps moves its outputs by less than a tenth of the profile's
+ *  tolerance (the diagnoser's double implementation). */
+void cf_declaration_apply(const cf_declaration *d, tol_profile profile, cf_case *cases,
+                          size_t n);
+/** "excluded (exclude list)", "not applicable: ...", or NULL. */
+const char *cf_case_skip_reason(const cf_case *c);
+/** The coverage left by a declaration: per operator, and the flags of
+ *  which no case is applicable. Nothing without a declaration. */
+void cf_declaration_report(const cf_declaration *d, const cf_case *cases, size_t n, FILE *f);
 
 /** Patterns of one list or one kind of option. */
 typedef struct cf_patterns {
@@ -216,7 +251,8 @@ bool cf_run_case(infini_context *ctx, const cf_case *c, cf_outputs *got,
 char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs *got,
                         cf_diagnosis *d);
 /** Which failures get a diagnosis: none (off), or all but the cases that
- *  carry skip_flag (NULL: all). The search costs about a second on a
+ *  carry a flag of skip_flag, one flag or a comma-separated list (NULL:
+ *  all). The search costs about a second on a
  *  model-sized case, against milliseconds on the small ones. */
 typedef struct cf_diagnose_policy {
   bool off;

@@ -620,10 +620,16 @@ static char *precision_limit(const cf_case *c, double spec) {
 bool cf_should_diagnose(const cf_diagnose_policy *p, const cf_case *c) {
   if (p->off)
     return false;
-  if (p->skip_flag)
-    for (int f = 0; f < c->test->n_flags; f++)
-      if (strcmp(c->test->flags[f], p->skip_flag) == 0)
+  if (!p->skip_flag)
+    return true;
+  /* skip_flag: one flag or a comma-separated list */
+  for (int f = 0; f < c->test->n_flags; f++) {
+    const char *flag = c->test->flags[f], *at = p->skip_flag;
+    const size_t len = strlen(flag);
+    for (; (at = strstr(at, flag)) != NULL; at += len)
+      if ((at == p->skip_flag || at[-1] == ',') && (at[len] == ',' || at[len] == '\0'))
         return false;
+  }
   return true;
 }
 

@@ -506,9 +506,9 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
     cf_result *r = cf_report_add(rep);
     r->backend = name;
     r->c = c;
-    if (c->excluded) {
+    if (cf_case_skip_reason(c)) {
       r->outcome = CF_SKIP;
-      r->message = cf_xstrdup("excluded (exclude list)");
+      r->message = cf_xstrdup(cf_case_skip_reason(c));
       continue;
     }
     cf_outputs got = {0};
@@ -532,7 +532,7 @@ bool cf_check(const cf_vectors *v, cf_case *cases, size_t n, const char *dir,
    * subset with --op/--id/--flag on check. */
   size_t missing = 0, first = 0;
   for (size_t i = 0; ok && i < n; i++)
-    if (!judged[i] && !cases[i].excluded && missing++ == 0)
+    if (!judged[i] && !cf_case_skip_reason(&cases[i]) && missing++ == 0)
       first = i;
   if (ok && missing) {
     snprintf(err, errlen, "%s/index.json lacks %zu of the %zu selected cases (first: %s:%d); "

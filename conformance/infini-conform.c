@@ -35,6 +35,7 @@ typedef struct options {
   const char *tap, *junit, *json;
   bool list_backends, list_cases, strict, quiet, verbose, force;
   cf_diagnose_policy diagnose;
+  cf_declaration declared;
   int max_details;
   const char *name;               /* check: implementation name */
   cf_selection sel;
@@ -85,8 +86,12 @@ static void usage(FILE *f) {
       "                       bf16-fp32, fp16-fp32, tf32\n"
       "      --strict         an XPASS (xfail case that passes) is a failure\n"
       "      --no-diagnose    do not look for known convention differences\n"
-      "      --no-diagnose-flag FLAG  nor on cases carrying FLAG (e.g. realistic:\n"
-      "                       about a second of search per model-sized case)\n"
+      "      --no-diagnose-flag LIST  nor on cases carrying a flag of LIST (e.g.\n"
+      "                       realistic: a second of search per model-sized case)\n"
+      "      --declare LIST   what the implementation cannot take: default-scale,\n"
+      "                       square, no-gqa, one-beta, packed, eps=E,\n"
+      "                       rule=linear|delta; the cases needing it are not\n"
+      "                       applicable (skipped, not exported, not required)\n"
       "      --tap FILE       write a TAP report\n"
       "      --junit FILE     write a JUnit XML report\n"
       "      --json FILE      write a JSON report\n"
@@ -115,7 +120,7 @@ static int usage_error(const char *fmt, const char *arg) {
 enum {
   OPT_LIST_BACKENDS = 256, OPT_VECTORS, OPT_OP, OPT_ID, OPT_FLAG, OPT_INCLUDE,
   OPT_EXCLUDE, OPT_XFAIL, OPT_PROFILE, OPT_STRICT, OPT_TAP, OPT_JUNIT, OPT_JSON,
-  OPT_NO_DIAGNOSE, OPT_NO_DIAGNOSE_FLAG, OPT_MAX_FAILURES, OPT_NAME, OPT_FORCE, OPT_VERSION, OPT_LIST
+  OPT_NO_DIAGNOSE, OPT_NO_DIAGNOSE_FLAG, OPT_DECLARE, OPT_MAX_FAILURES, OPT_NAME, OPT_FORCE, OPT_VERSION, OPT_LIST
 };
 
 static const struct option long_options[] = {
@@ -136,6 +141,7 @@ static const struct option long_options[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"no-diagnose", no_argument, NULL, OPT_NO_DIAGNOSE},
     {"no-diagnose-flag", required_argument, NULL, OPT_NO_DIAGNOSE_FLAG},
+    {"declare", required_argument, NULL, OPT_DECLARE},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"max-failures", required_argument, NULL, OPT_MAX_FAILURES},
@@ -205,6 +211,10 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_JSON: o->json = optarg; break;
     case OPT_NO_DIAGNOSE: o->diagnose.off = true; break;
     case OPT_NO_DIAGNOSE_FLAG: o->diagnose.skip_flag = optarg; break;
+    case OPT_DECLARE:
+      if (!cf_declaration_parse(&o->declared, optarg, err, sizeof err))
+        return usage_error("%s", err);
+      break;
     case 'q': o->quiet = true; break;
     case 'v': o->verbose = true; break;
     case OPT_MAX_FAILURES: {
@@ -393,9 +403,9 @@ static void run_backend(const infini_backend *be, cf_case *cases, size_t n,
     cf_result *r = cf_report_add(rep);
     r->backend = be->name;
     r->c = &cases[i];
-    if (cases[i].excluded) {
+    if (cf_case_skip_reason(&cases[i])) {
       r->outcome = CF_SKIP;
-      r->message = cf_xstrdup("excluded (exclude list)");
+      r->message = cf_xstrdup(cf_case_skip_reason(&cases[i]));
       continue;
     }
     if (st != INFINI_OK) {
@@ -425,6 +435,15 @@ static void run_backend(const infini_backend *be, cf_case *cases, size_t n,
       r->outcome = r->failed ? CF_FAIL : CF_PASS;
   }
   infini_context_free(ctx);
+}
+
+/* Keep only the cases a declaration can run (export writes nothing else). */
+static size_t drop_not_applicable(cf_case *cases, size_t n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!cases[i].not_applicable[0])
+      cases[kept++] = cases[i];
+  return kept;
 }
 
 static void list_selected(const cf_case *cases, size_t n) {
@@ -517,8 +536,15 @@ int main(int argc, char **argv) {
     status = CF_EXIT_USAGE;
     goto out_cases;
   }
+  cf_declaration_apply(&o.declared, o.profile, cases, n);
 
   if (strcmp(o.command, "export") == 0) {
+    n = drop_not_applicable(cases, n);
+    if (n == 0) {
+      cf_error("no selected case is applicable to --declare %s", o.declared.text);
+      status = CF_EXIT_USAGE;
+      goto out_cases;
+    }
     if (!cf_export(&v, cases, n, o.dir, o.force, err, sizeof err)) {
       cf_error("%s", err);
       status = CF_EXIT_USAGE;
@@ -564,6 +590,7 @@ int main(int argc, char **argv) {
     cf_report_table(&rep, stdout, o.verbose, o.max_details);
   status = write_reports(&o, &rep);
   cf_report_summary(&rep, stdout);
+  cf_declaration_report(&o.declared, cases, n, stdout);
   if (status < 0)
     status = cf_report_status(&rep);
   cf_report_free(&rep);

@@ -30,6 +30,7 @@ conformance_libinfini_conform_la_SOURCES = \
 	conformance/util.c \
 	conformance/cases.c \
 	conformance/select.c \
+	conformance/declare.c \
 	conformance/runner.c \
 	conformance/judge.c \
 	conformance/diagnose.c \
@@ -77,7 +78,8 @@ conform_tests = \
 	conformance/test-conform-reports.sh \
 	conformance/test-conform-errors.sh \
 	conformance/test-conform-files.test \
-	conformance/test-conform-torch.test
+	conformance/test-conform-torch.test \
+	conformance/test-conform-declare.sh
 TESTS += $(conform_tests)
 EXTRA_DIST += $(conform_tests:=.in)
 CLEANFILES += $(conform_tests)
@@ -96,9 +98,11 @@ conformance/test-conform-reports.sh: $(srcdir)/conformance/test-conform-reports.
 conformance/test-conform-errors.sh: $(srcdir)/conformance/test-conform-errors.sh.in
 conformance/test-conform-files.test: $(srcdir)/conformance/test-conform-files.test.in
 conformance/test-conform-torch.test: $(srcdir)/conformance/test-conform-torch.test.in
+conformance/test-conform-declare.sh: $(srcdir)/conformance/test-conform-declare.sh.in
 
 ## The tests need the runner.
 conformance/test-conform-reports.sh.log conformance/test-conform-errors.sh.log \
+conformance/test-conform-declare.sh.log \
 conformance/test-conform-files.log: infini-conform$(EXEEXT)
 ## ... and the PyTorch one the catalogue's reader (a check program).
 conformance/test-conform-torch.log: infini-conform$(EXEEXT) \

@@ -306,7 +306,7 @@ size_t cf_select(const cf_vectors *v, cf_selection *sel, cf_case **out) {
     for (int g = 0; g < set->n_groups; g++) {
       vs_group *group = &set->groups[g];
       for (int t = 0; t < group->n_tests; t++) {
-        cf_case c = {set, group, &group->tests[t], false, false};
+        cf_case c = {set, group, &group->tests[t], false, false, ""};
         if (sel->ops.n && !any_match(&sel->ops, &c))
           continue;
         if (sel->ids.n && !any_match(&sel->ids, &c))

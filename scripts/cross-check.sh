@@ -59,6 +59,7 @@ if [ "$arch" = arm64 ]; then
   default_skip="conformance/model/test-model-mutants conformance/test-diagnose"
   export INFINI_MUTANT_PROFILES=${INFINI_MUTANT_PROFILES-fp32}
   export INFINI_MUTANT_DIAGNOSE=${INFINI_MUTANT_DIAGNOSE-no}
+  export INFINI_MUTANT_RESTRICTED=${INFINI_MUTANT_RESTRICTED-no}
 else
   default_skip="conformance/mutants/check-mutants.sh conformance/test-diagnose
     conformance/model/test-model-mutants conformance/model/test-model-regen.sh"

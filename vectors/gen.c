@@ -825,6 +825,14 @@ static void build(writer *w, const gen_spec *sp, int tc, uint64_t seed, int sche
     } else {
       fill(sp, &rng, names[i], raw[i], count, d[nd - 1], tc);
     }
+    /* --beta: one given gate for every head of the layer */
+    if (!strcmp(names[i], "beta") && sp->beta_all_heads)
+      for (size_t j = 0; j < count; j++)
+        raw[i][j] = sp->beta;
+    /* a restricted twin's layer has one gate for all heads */
+    if (!strcmp(names[i], "beta") && has_flag(sp, "restricted"))
+      for (size_t j = 1; j < count; j++)
+        raw[i][j] = raw[i][0];
     inject(sp, schema, names[i], raw[i], d[nd - 1]);
     tensor_init(&t->inputs[i], sp->op, tc, "in.", names[i], VS_F32, nd, d);
     save(w, &t->inputs[i], raw[i]);
@@ -992,7 +1000,8 @@ static void usage(FILE *f) {
       "  --rule R         linear or delta (steps)                          [delta]\n"
       "  --eps E          retrieval eps, finite >= 0                       [0]\n"
       "  --scale S        softmax scale, finite             [1/sqrt(d_key)]\n"
-      "  --beta B         gate (mix, segment_step), not NaN                [0.5]\n"
+      "  --beta B         gate (mix, segment_step; layer_step: every head's),\n"
+      "                   not NaN                [0.5; layer_step: drawn per head]\n"
       "  --regime NAME    typical, large_logits, underflow, zeros, subnormal,\n"
       "                   first_segment                                    [typical]\n"
       "  --seed X         64-bit PRNG seed, decimal or 0x-hex              [1]\n"
@@ -1061,7 +1070,7 @@ int main(int argc, char **argv) {
   bool force = false, shipped = false, custom = false, all_ops = true;
   vs_op only = VS_FEATURE_MAP;
   gen_spec sp = {VS_FEATURE_MAP, GR_TYPICAL, 16, 8, 8, 4, 2, 3, INFINI_UPDATE_DELTA,
-                 0, NAN, 0.5f, 0, NULL, "", "user-generated"};
+                 0, NAN, 0.5f, 0, NULL, "", "user-generated", false};
   uint64_t seed = 1;
   int c, schema = VS_SCHEMA_VERSION;
   bool schema_given = false;
@@ -1114,6 +1123,7 @@ int main(int argc, char **argv) {
       sp.beta = parse_float(optarg, "bad --beta");
       if (isnan(sp.beta))
         bad("--beta must not be NaN", optarg);
+      sp.beta_all_heads = true;
       break;
     case O_REGIME:
       if (!gen_regime_from_name(optarg, &sp.regime) ||

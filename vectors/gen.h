@@ -46,6 +46,7 @@ typedef struct gen_spec {
   const char *nan_where;
   const char *flags;     /* space-separated, besides those implied */
   const char *comment;   /* what the test checks */
+  bool beta_all_heads;   /* layer_step: every head's beta is `beta` (--beta) */
 } gen_spec;
 
 /** The shipped catalogue of one operator for schema version `schema`

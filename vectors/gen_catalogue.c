@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vectors/gen.h"
@@ -21,7 +22,7 @@ const ptrdiff_t gen_tile_sizes[17] = {1,  2,  3,  7,  8,   15,  16,  17, 31,
 /* op, regime, n, d_key, d_value, H, H_kv, segments, rule, eps, scale, beta,
  * pad, nan_where, flags, comment */
 #define T(op, rg, n, dk, dv, h, hkv, s, rule, eps, scale, beta, pad, nw, fl, cm) \
-  {op, rg, n, dk, dv, h, hkv, s, rule, eps, scale, beta, pad, nw, fl, cm}
+  {op, rg, n, dk, dv, h, hkv, s, rule, eps, scale, beta, pad, nw, fl, cm, false}
 
 #define FM(rg, rows, cols, pad, fl, cm) \
   T(VS_FEATURE_MAP, rg, rows, cols, 1, 1, 1, 1, LIN, 0, DEF, 0, pad, NULL, fl, cm)
@@ -197,6 +198,12 @@ static const gen_spec segment_step_v2[] = {
 static const gen_spec layer_step_v2[] = {
     LS(GR_TYPICAL, 3, 300, 3, 1, 96, 80, DEL, 1e-6f, DEF, 0, NULL, "realistic gqa multi_segment delta_rule eps", "a small model's layer: 3 segments of 300 tokens, 3 query heads on 1 kv head, d_key = 96, d_value = 80, delta rule, eps = 1e-6"),
     LS(GR_TYPICAL, 2, 256, 4, 2, 64, 64, DEL, 1e-6f, DEF, 0, NULL, "realistic gqa eps delta_rule", "4 query heads on 2 kv heads of d = 64, 2 segments of 256 tokens, delta rule, eps = 1e-6"),
+    /* square, ungrouped layers with a gate per head: what an implementation
+     * restricted to d_key = d_value and no GQA runs, where one_beta and the
+     * head-split bugs must still show */
+    LS(GR_TYPICAL, 3, 16, 4, 4, 8, 8, DEL, 0, DEF, 0, NULL, "multi_head multi_segment delta_rule", "H = H_kv = 4, d_key = d_value = 8, a beta per head"),
+    LS(GR_TYPICAL, 2, 17, 2, 2, 16, 16, LIN, 0, DEF, 0, NULL, "multi_head", "H = H_kv = 2, d_key = d_value = 16, a beta per head, linear rule"),
+    LS(GR_TYPICAL, 3, 9, 3, 3, 5, 5, LIN, 0, DEF, 0, NULL, "multi_head multi_segment", "H = H_kv = 3, d_key = d_value = 5, a beta per head"),
 };
 
 
@@ -227,7 +234,7 @@ static gen_spec tile_spec(vs_op op, int i, int schema) {
   static const ptrdiff_t heads[4][2] = {{4, 2}, {8, 1}, {3, 3}, {2, 1}};
   gen_spec s = {op, GR_TYPICAL, L[i], L[16 - i], L[(i + 8) % 17], 1, 1, 1,
                 INFINI_UPDATE_LINEAR, 0, NAN, 0, 0, NULL, "tile_edge",
-                "tile-edge sizes, typical inputs"};
+                "tile-edge sizes, typical inputs", false};
   switch (op) {
   case VS_FEATURE_MAP:
     s.comment = "tile-edge shape rows x cols, typical inputs";
@@ -285,16 +292,93 @@ static const table tables_v2[VS_OP_COUNT] = {
 };
 #undef N
 
+/* ---- schema version 2: restricted twins ------------------------------------
+
+ * Restricted implementations (infini-conform --declare: d_key = d_value,
+ * no GQA, one beta per layer, default scale) can run only part of the
+ * cases above: the tile edges are deliberately not square. Their twins
+ * (flag "restricted") are the same tests in the shape such code takes, so
+ * that every common restriction keeps most of each operator's cases and
+ * every bug of the catalogue stays visible within it (check-mutants,
+ * "restricted implementations"). Sizes are capped at 65 tokens and 33
+ * columns: the twins exist for coverage, the originals for the big sizes. */
+
+static bool has_dk_dv(vs_op op) { return op != VS_FEATURE_MAP && op != VS_MIX; }
+
+static ptrdiff_t cap(ptrdiff_t x, ptrdiff_t most) { return x < most ? x : most; }
+
+/* Two square tile-edge blocks: N = L[i] with d = L[16 - i], then N =
+ * L[(i + 8) mod 17] with d = L[i]; layer steps cycle H = H_kv over 1..4. */
+static gen_spec square_tile_twin(vs_op op, int block, int i) {
+  const ptrdiff_t *L = gen_tile_sizes;
+  gen_spec s = tile_spec(op, i, 2);
+  s.n = cap(block == 0 ? L[i] : L[(i + 8) % 17], 65);
+  s.d_key = s.d_value = cap(block == 0 ? L[16 - i] : L[i], 33);
+  if (op == VS_LAYER_STEP)
+    s.heads = s.kv_heads = 1 + (i + block) % 4;
+  s.flags = op == VS_LAYER_STEP && s.heads > 1 ? "tile_edge restricted multi_head"
+                                               : "tile_edge restricted";
+  s.comment = "square twin of the tile edges (d_key = d_value, one kv head per query head, "
+              "one beta)";
+  return s;
+}
+
+/* The flags of a twin with one kv head per query head: the original's,
+ * with gqa replaced by multi_head where there are several heads. */
+static void twin_flags(const char *orig, bool multi_head, char *out, size_t len) {
+  char buf[128];
+  size_t used = 0;
+  bool has_multi = false;
+  snprintf(buf, sizeof buf, "%s", orig);
+  out[0] = 0;
+  for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok;
+       tok = strtok_r(NULL, " ", &save)) {
+    if (!strcmp(tok, "gqa"))
+      continue;
+    has_multi |= !strcmp(tok, "multi_head");
+    used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", tok);
+  }
+  snprintf(out + used, len - used, "%s%s restricted", used ? " " : "",
+           multi_head && !has_multi ? "multi_head" : "");
+}
+
+/* The twin of a row the common restrictions cannot run: square, and for
+ * the layer step one kv head per query head and one beta; GQA rows get a
+ * second twin that keeps their grouping (for implementations with one
+ * beta but GQA). 0, 1 or 2 twins into out. */
+static int row_twins(const gen_spec *r, gen_spec out[2], char flags[2][128]) {
+  const bool square = !has_dk_dv(r->op) || r->d_key == r->d_value;
+  const bool layer = r->op == VS_LAYER_STEP;
+  if (!has_dk_dv(r->op) || (square && !layer))
+    return 0;
+  gen_spec t = *r;
+  t.d_key = t.d_value = cap(r->d_key, 33);
+  t.n = cap(r->n, 65);
+  int n = 0;
+  if (layer && r->kv_heads < r->heads) {
+    snprintf(flags[n], sizeof flags[n], "%s restricted", r->flags);
+    t.flags = flags[n];
+    out[n++] = t; /* keeps GQA, one beta */
+    t.kv_heads = t.heads;
+  }
+  twin_flags(r->flags, t.heads > 1, flags[n], sizeof flags[n]);
+  t.flags = flags[n];
+  out[n++] = t;
+  return n;
+}
+
 /* Version 2 is version 1 with its rows appended: a tcId of v1 names the
  * same inputs in v2 (its verdict may differ: S24 alternatives). */
 int gen_catalogue(vs_op op, int schema, const gen_spec **specs) {
   static gen_spec *built[3][VS_OP_COUNT];
   static int counts[3][VS_OP_COUNT];
+  static char flags[VS_OP_COUNT][64][2][128];
   const int v = schema >= 2 ? 2 : 1;
   if (!built[v][op]) {
     const table *t1 = &tables_v1[op], *t2 = v >= 2 ? &tables_v2[op] : NULL;
     int n = 17 + t1->n + (t2 ? t2->n : 0);
-    gen_spec *s = calloc((size_t)n, sizeof *s);
+    const int base = n;
+    gen_spec *s = calloc((size_t)(n + 34 + 2 * t1->n), sizeof *s);
     if (!s)
       abort();
     for (int i = 0; i < 17; i++)
@@ -305,6 +389,12 @@ int gen_catalogue(vs_op op, int schema, const gen_spec **specs) {
     for (size_t f = 0; v >= 2 && f < sizeof fixes_v2 / sizeof fixes_v2[0]; f++)
       if (fixes_v2[f].op == op)
         s[fixes_v2[f].tc - 1] = fixes_v2[f].row;
+    /* restricted twins: two square tile-edge blocks, then one per row */
+    for (int block = 0; v >= 2 && has_dk_dv(op) && block < 2; block++)
+      for (int i = 0; i < 17; i++)
+        s[n++] = square_tile_twin(op, block, i);
+    for (int r = 17; v >= 2 && r < base - (t2 ? t2->n : 0) && r - 17 < 64; r++)
+      n += row_twins(&s[r], &s[n], flags[op][r - 17]);
     built[v][op] = s;
     counts[v][op] = n;
   }

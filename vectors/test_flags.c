@@ -126,12 +126,8 @@ static bool small_normaliser(const vs_group *g, vs_test *t) {
   return true;
 }
 
-static bool strided(const vs_group *g) {
-  for (int i = 0; i < VS_MAX_INPUTS; i++)
-    if (g->ld_in[i])
-      return true;
-  return g->ld_out || g->ld_m;
-}
+static bool has_dk_dv(vs_op op) { return op != VS_FEATURE_MAP && op != VS_MIX; }
+
 
 static bool model_sized(const vs_group *g) {
   if (g->op == VS_FEATURE_MAP || g->op == VS_MIX)
@@ -181,11 +177,13 @@ static int flag_holds(const vs_group *g, vs_test *t, const char *flag) {
   if (!strcmp(flag, "delta_rule"))
     return g->rule == INFINI_UPDATE_DELTA;
   if (!strcmp(flag, "strided"))
-    return strided(g);
+    return vs_group_strided(g);
   if (!strcmp(flag, "realistic"))
     return model_sized(g);
   if (!strcmp(flag, "masked_nonfinite"))
     return masked_nonfinite(g, t);
+  if (!strcmp(flag, "restricted"))
+    return (!has_dk_dv(g->op) || g->d_key == g->d_value) && vs_test_one_beta(t);
   return -1;
 }
 

@@ -114,6 +114,7 @@ static const struct {
     {"worked_example", "The worked example of docs/spec.md section 19."},
     {"small_den", "Retrieval denominators of order 1e-2..1e-3 (z and M scaled by 2^-13, A of order 1): a hard-coded epsilon of 1e-6 changes the result far beyond the tolerance (S4)."},
     {"masked_nonfinite", "A non-finite key or value at a masked (later) position of a segment (S24): the clean row of (6) and the outcome of dense masked attention, where 0 * NaN and NaN + -inf leak it into earlier rows, both conform (result acceptable, alternative = the leaked outcome). Schema version 2."},
+    {"restricted", "A twin of another test in the form restricted implementations take (infini-conform --declare): d_key = d_value, one beta for all heads of a layer, and one kv head per query head unless the original was grouped; sizes capped at 65 tokens and 33 columns. Schema version 2."},
     {"realistic", "Model-sized shapes (N >= 256 tokens per segment, d_key, d_value >= 64, grouped-query heads, several segments, eps > 0): the errors of a loose profile (bf16, fp16) stay far below the deviations of the known bugs. Schema version 2."},
     {"exact", "Inputs chosen so that the exact result is representable: any correct evaluation is exact or very close."},
 };
@@ -319,6 +320,24 @@ static bool get_hexfloat(const where *w, json_t *obj, const char *key,
 }
 
 /* The dims a tensor of the group must have; false for an unknown name. */
+bool vs_group_strided(const vs_group *g) {
+  for (int i = 0; i < VS_MAX_INPUTS; i++)
+    if (g->ld_in[i])
+      return true;
+  return g->ld_out || g->ld_m;
+}
+
+bool vs_test_one_beta(const vs_test *t) {
+  for (int i = 0; i < t->n_inputs; i++)
+    if (!strcmp(t->inputs[i].name, "beta") && t->inputs[i].data) {
+      const float *b = t->inputs[i].data;
+      for (size_t j = 1; j < vs_tensor_count(&t->inputs[i]); j++)
+        if (!(b[j] == b[0]))
+          return false;
+    }
+  return true;
+}
+
 bool vs_tensor_dims(const vs_group *g, const char *name, int *ndim,
                     size_t d[VS_MAX_DIMS]) {
   const size_t n = (size_t)g->n, dk = (size_t)g->d_key, dv = (size_t)g->d_value;

@@ -172,6 +172,12 @@ int vs_op_outputs(vs_op op, const char *const **names);
 
 /** The dims a tensor (input or output, by name) of the group's operator
  *  must have, from the group's shape; false for a name the operator lacks. */
+/** Does the group lay any input or output out with a row stride? */
+bool vs_group_strided(const vs_group *g);
+/** One gate for all heads: no beta input (not loaded counts as none), or
+ *  every element of it equal. */
+bool vs_test_one_beta(const vs_test *t);
+
 bool vs_tensor_dims(const vs_group *g, const char *name, int *ndim,
                     size_t dims[VS_MAX_DIMS]);
 

@@ -18,15 +18,21 @@
 #     names"); other pairs are reported;
 #   - the margin per profile: the smallest worst ratio (error / allowed
 #     error) among the mutants visible there against the largest among the
-#     variants accepted there.
+#     variants accepted there;
+#   - restricted implementations: for each declaration of the catalogue's
+#     CAT_RESTRICTIONS (infini-conform --declare), within the cases it
+#     leaves, every mutant rejected under fp32 but those it makes correct,
+#     and the plain variant accepted.
 #
-# The model-sized cases (flag "realistic") are judged but not diagnosed:
-# their search costs about a second each, which over 64 mutants and six
-# profiles would multiply the run time by seven; the search is the same
-# code the small cases prove.
+# The model-sized cases (flag "realistic") and the restricted twins (flag
+# "restricted") are judged but not diagnosed: a model-sized search costs
+# about a second, which over 64 mutants and six profiles would multiply the
+# run time by seven, and the twins double the cases; the search is the same
+# code the other cases prove.
 #
-# INFINI_MUTANT_PROFILES (default: all six profiles) and
-# INFINI_MUTANT_DIAGNOSE=no narrow it (scripts/cross-check.sh, under qemu).
+# INFINI_MUTANT_PROFILES (default: all six profiles),
+# INFINI_MUTANT_DIAGNOSE=no and INFINI_MUTANT_RESTRICTED=no narrow it
+# (scripts/cross-check.sh, under qemu; the sanitizer run of .ci/run).
 #
 # Run by `make check` from the top build directory. Skips (TAP "1..0 #
 # SKIP") only while infini-conform does not exist in the build tree.
@@ -42,6 +48,9 @@ reports=$here/reports
 # run already proves; the float verdicts are what a new CPU can change.
 profiles=${INFINI_MUTANT_PROFILES:-fp32 bf16 fp16 bf16-fp32 fp16-fp32 tf32}
 diagnose=${INFINI_MUTANT_DIAGNOSE:-yes}
+restricted=${INFINI_MUTANT_RESTRICTED:-yes}
+# judged but never diagnosed (see below)
+undiagnosed=realistic,restricted
 [ "$diagnose" = yes ] || no_diagnose=--no-diagnose
 
 # ---- the tools ------------------------------------------------------------
@@ -112,7 +121,7 @@ run_one() {
   rm -f "$b.json" "$b.rc"
   INFINI_MUTANT=$m INFINI_VARIANT=$v \
     "$runner" --plugin "$so" --backend "$3" --profile "$4" $no_diagnose \
-    --no-diagnose-flag realistic \
+    --no-diagnose-flag "$undiagnosed" \
     --json "$b.json" </dev/null >"$b.log" 2>&1
   echo $? >"$b.rc"
 }
@@ -149,7 +158,7 @@ summary() {
 
 # names BACKEND PROFILE ENTRY: sets $failed $self $other $none $others.
 names() {
-  set -- $("$lister" --diagnosed "$reports/$1.$2.json" "$1" "$3" 2>/dev/null)
+  set -- $("$lister" --diagnosed "$reports/$1.$2.json" "$1" "$3" "$undiagnosed" 2>/dev/null)
   failed=${1:-0} self=${2:-0} other=${3:-0} none=${4:-0} others=${5:--}
 }
 
@@ -219,6 +228,78 @@ for profile in $profiles; do
        "correct-variant worst ratio $4 ($5): factor $6"
   tap "$1" "margin at $profile: every rejected mutant's worst ratio ($2, $3) above 1, every accepted variant's ($4, $5) at most 1"
 done
+
+# ---- restricted implementations -------------------------------------------------
+
+# For each declaration of CAT_RESTRICTIONS (mutant-report --restricted):
+# within the cases it leaves (infini-conform --declare), under fp32 and
+# without diagnosis, every mutant is rejected but those the restriction
+# makes correct (moot), and the plain variant is accepted. One TAP line per
+# declaration, with its weakest rejection.
+restrictions=$("$lister" --restricted) || {
+  tap no "mutant-report --restricted failed"
+  restrictions=
+}
+[ "$restricted" = yes ] || restrictions=
+grep '^mutant .* fp32 ' "$reports/runs.list" | awk '{ print $2, $3 }' >"$reports/restricted.mutants"
+echo "plain variant-plain" >>"$reports/restricted.mutants"
+
+# run_restricted K DECLARATION SPEC BACKEND
+run_restricted() {
+  if [ "$3" = plain ]; then m= v=plain; else m=$3 v=; fi
+  rm -f "$reports/r$1.$4.json" "$reports/r$1.$4.rc"
+  INFINI_MUTANT=$m INFINI_VARIANT=$v "$runner" --plugin "$so" --backend "$4" \
+    --profile fp32 --no-diagnose --declare "$2" --json "$reports/r$1.$4.json" \
+    </dev/null >"$reports/r$1.$4.log" 2>&1
+  echo $? >"$reports/r$1.$4.rc"
+}
+
+k=0
+while read -r decl moot unreachable; do
+  [ -n "$decl" ] || continue
+  k=$((k + 1))
+  i=0
+  while read -r spec backend; do
+    run_restricted $k "$decl" "$spec" "$backend" &
+    i=$((i + 1))
+    [ $((i % jobs)) = 0 ] && wait
+  done <"$reports/restricted.mutants"
+  wait
+  rejected=0 total=0 missed= weakest=1e308 weakest_name=- moot_ok=yes reached=
+  while read -r spec backend; do
+    rc=$(cat "$reports/r$k.$backend.rc" 2>/dev/null || echo "?")
+    [ "$spec" = plain ] && continue
+    case ",$moot," in
+    *",$spec,"*) [ "$rc" = 0 ] || [ "$rc" = 1 ] || moot_ok=no; continue ;;
+    esac
+    case ",$unreachable," in
+    *",$spec,"*) [ "$rc" = 0 ] || reached="$reached $spec"; continue ;;
+    esac
+    total=$((total + 1))
+    if [ "$rc" = 1 ]; then
+      rejected=$((rejected + 1))
+      set -- $("$lister" --worst "$reports/r$k.$backend.json" "$backend" 2>/dev/null)
+      w=${2:-0}
+      [ "$w" = nan ] && w=0
+      if awk -v a="$w" -v b="$weakest" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+        weakest=$w weakest_name=$spec
+      fi
+    else
+      missed="$missed $spec"
+    fi
+  done <"$reports/restricted.mutants"
+  plain_rc=$(cat "$reports/r$k.variant-plain.rc" 2>/dev/null || echo "?")
+  set -- $("$lister" --worst "$reports/r$k.variant-plain.json" variant-plain 2>/dev/null)
+  plain_worst=${2:-nan}
+  coverage=$(sed -n 's/^declared [^:]*: \([^;]*\);.*/\1/p' "$reports/r$k.variant-plain.log")
+  ok=yes
+  { [ "$rejected" = "$total" ] && [ "$plain_rc" = 0 ] && [ "$moot_ok" = yes ] &&
+    [ -z "$reached" ]; } || ok=no
+  tap $ok "restricted to --declare $decl ($coverage): $rejected of $total mutants rejected${missed:+ (not:$missed)}; moot: $moot; unreachable (known gaps): $unreachable${reached:+ (now rejected, remove from the list:$reached)}; plain accepted (exit $plain_rc, worst $plain_worst); weakest rejection $weakest_name $weakest"
+  grep -h "^declared" "$reports/r$k.variant-plain.log" | sed 's/^/# /'
+done <<RESTRICTIONS
+$restrictions
+RESTRICTIONS
 
 echo "1..$n"
 [ "$n_failed" = 0 ]

@@ -20,8 +20,10 @@
  *       were not judged (ratio null without ratio_text) are unjudged.
  *       <where> is FILE:TCID/OPERATOR of the worst case; <caught> lists,
  *       per operator with a failed case, OPERATOR:FAILED/CASES ("-": none).
- *   mutant-report --diagnosed REPORT.json BACKEND ENTRY
- *       how the failures of BACKEND were diagnosed, against ENTRY (a bug,
+ *   mutant-report --diagnosed REPORT.json BACKEND ENTRY [FLAGS]
+ *       how the failures of BACKEND were diagnosed (leaving out the cases
+ *       carrying one of the comma-separated FLAGS, which the run did not
+ *       diagnose: --no-diagnose-flag), against ENTRY (a bug,
  *       a combination A+B+..., or a variant):
  *         <failed> <as itself> <as another> <not diagnosed> <other names|->
  *       "as itself": ENTRY (or a declared alias) is among the names; for a
@@ -30,6 +32,10 @@
  *       listed).
  *   mutant-report --markdown
  *       the catalogue as the tables of docs/mutants.md.
+ *   mutant-report --restricted
+ *       one line per restricted subset (CAT_RESTRICTIONS): DECLARATION
+ *       MOOT UNREACHABLE, the comma-separated entries the restriction makes
+ *       correct and those the subset cannot reach ("-": none).
  *
  * Exit status 0, or 2 for a usage error or an unreadable report.
  */
@@ -281,7 +287,22 @@ static bool names_right(json_t *names, bool together, const cat_config *want, ch
   return right;
 }
 
-static int diagnosed(const char *path, const char *backend, const char *entry_name) {
+/* Does case c carry one of the comma-separated flags of list? */
+static bool has_listed_flag(json_t *c, const char *list) {
+  json_t *flags = json_object_get(c, "flags"), *f;
+  size_t i;
+  json_array_foreach(flags, i, f) {
+    const char *name = json_string_value(f), *at = list;
+    const size_t len = name ? strlen(name) : 0;
+    for (; name && (at = strstr(at, name)) != NULL; at += len)
+      if ((at == list || at[-1] == ',') && (at[len] == ',' || at[len] == '\0'))
+        return true;
+  }
+  return false;
+}
+
+static int diagnosed(const char *path, const char *backend, const char *entry_name,
+                     const char *undiagnosed_flags) {
   cat_config want;
   char err[256];
   if (!cat_config_parse(entry_name, &want, err, sizeof err)) {
@@ -298,6 +319,8 @@ static int diagnosed(const char *path, const char *backend, const char *entry_na
     const char *be = json_string_value(json_object_get(c, "backend"));
     if (!be || strcmp(be, backend) != 0 || !case_failed(c))
       continue;
+    if (undiagnosed_flags && has_listed_flag(c, undiagnosed_flags))
+      continue; /* judged but, by --no-diagnose-flag, never diagnosed */
     failed++;
     json_t *names = json_object_get(c, "diagnosed");
     if (!json_is_array(names) || json_array_size(names) == 0)
@@ -361,20 +384,68 @@ static int markdown(void) {
     if (e->kind == CAT_BUG && e->alias[0])
       printf("- `%s`: %s\n", e->name, e->alias);
   }
+  printf("\nRestricted implementations (`--declare`) whose subsets check-mutants proves:\n\n");
+  printf("| declaration | moot (correct under it) | unreachable (known gaps) | why |\n");
+  printf("|---|---|---|---|\n");
+#define RESTRICTED_ROW(declaration, moot, unreachable, why)                                        \
+  printf("| `%s` | %s | %s | %s |\n", declaration, *moot ? moot : "-",                              \
+         *unreachable ? unreachable : "-", why);
+  CAT_RESTRICTIONS(RESTRICTED_ROW)
+#undef RESTRICTED_ROW
   return 0;
 }
 
+/* A space-separated list of entries as "a,b,c" ("-": none) into out;
+ * false when a name is not an entry of the catalogue. */
+static bool entry_list(const char *names, char *out, size_t len) {
+  char buf[256], err[128];
+  cat_config cfg;
+  snprintf(buf, sizeof buf, "%s", names);
+  snprintf(out, len, "%s", *names ? names : "-");
+  for (char *p = out; *p; p++)
+    if (*p == ' ')
+      *p = ',';
+  for (char *save = NULL, *name = strtok_r(buf, " ", &save); name;
+       name = strtok_r(NULL, " ", &save))
+    if (!cat_config_parse(name, &cfg, err, sizeof err)) {
+      fprintf(stderr, "mutant-report: CAT_RESTRICTIONS: %s\n", err);
+      return false;
+    }
+  return true;
+}
+
+/* One line of --restricted: DECLARATION MOOT UNREACHABLE. */
+static bool restricted_line(const char *declaration, const char *moot,
+                            const char *unreachable) {
+  char m[256], u[256];
+  if (!entry_list(moot, m, sizeof m) || !entry_list(unreachable, u, sizeof u))
+    return false;
+  printf("%s %s %s\n", declaration, m, u);
+  return true;
+}
+
+static int restricted(void) {
+  bool ok = true;
+#define RESTRICTED(declaration, moot, unreachable, why)                                            \
+  ok = restricted_line(declaration, moot, unreachable) && ok;
+  CAT_RESTRICTIONS(RESTRICTED)
+#undef RESTRICTED
+  return ok ? 0 : 2;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--restricted") == 0)
+    return restricted();
   if (argc == 2 && strcmp(argv[1], "--list") == 0)
     return list();
   if (argc == 2 && strcmp(argv[1], "--markdown") == 0)
     return markdown();
   if ((argc == 3 || argc == 4) && strcmp(argv[1], "--worst") == 0)
     return worst(argv[2], argc == 4 ? argv[3] : NULL);
-  if (argc == 5 && strcmp(argv[1], "--diagnosed") == 0)
-    return diagnosed(argv[2], argv[3], argv[4]);
-  fprintf(stderr, "usage: mutant-report --list | --markdown\n"
+  if ((argc == 5 || argc == 6) && strcmp(argv[1], "--diagnosed") == 0)
+    return diagnosed(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+  fprintf(stderr, "usage: mutant-report --list | --markdown | --restricted\n"
                   "       mutant-report --worst REPORT.json [BACKEND]\n"
-                  "       mutant-report --diagnosed REPORT.json BACKEND ENTRY\n");
+                  "       mutant-report --diagnosed REPORT.json BACKEND ENTRY [FLAGS]\n");
   return 2;
 }

@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 PROFILES = ["fp32", "bf16", "fp16", "bf16-fp32", "fp16-fp32", "tf32"]
+UNDIAGNOSED = "realistic,restricted"  # check-mutants.sh's --no-diagnose-flag
 
 
 def fmt(x):
@@ -76,7 +77,7 @@ def realistic_worst(it):
 def diagnosed(lister, reports, backend, profile, entry):
     """(failed, itself, another, none) as check-mutants.sh counts them."""
     path = os.path.join(reports, "%s.%s.json" % (backend, profile))
-    out = subprocess.run([lister, "--diagnosed", path, backend, entry],
+    out = subprocess.run([lister, "--diagnosed", path, backend, entry, UNDIAGNOSED],
                          capture_output=True, text=True).stdout.split()
     return tuple(int(x) for x in out[:4]) if len(out) >= 4 else (0, 0, 0, 0)
 
