@@ -67,6 +67,10 @@ fi
 if [ "$arch" = riscv64 ]; then
   default_skip="$default_skip conformance/model/test-model-golden"
 fi
+# The PyTorch example runs on the host's Python; under emulation only its
+# checks would be emulated, 50 of them with diagnoses (over ten minutes),
+# the same runner test-conform-files drives.
+default_skip="$default_skip conformance/test-conform-torch.test"
 skip=$(echo ${CROSS_CHECK_SKIP-$default_skip}) # one line, single spaces
 # On s390x test-model-golden runs the float model of the ref backend only:
 # the question there is whether the model's files read right on a
