@@ -638,8 +638,16 @@ char *cf_diagnose_names(const cf_case *c, tol_profile profile, const cf_outputs 
   search s = {c, profile, got, {c->test, 0, {0}, {0}}};
   candidate list[MAX_CANDIDATES];
   memset(d, 0, sizeof *d);
-  d->tried = true;
   d->closest = -1;
+  /* No output read (every file missing or unreadable): no arithmetic to
+   * explain, and the search (every candidate recomputed in double) would
+   * cost as much as for a wrong output. */
+  bool any = false;
+  for (int k = 0; k < got->n; k++)
+    any |= got->data[k] != NULL;
+  if (!any)
+    return NULL;
+  d->tried = true;
   d->spec_ratio = spec_ratio(c, profile, got);
   int n = search_all(&s, list);
 

@@ -107,3 +107,10 @@ conformance/test-conform-files.log: infini-conform$(EXEEXT)
 ## ... and the PyTorch one the catalogue's reader (a check program).
 conformance/test-conform-torch.log: infini-conform$(EXEEXT) \
 	conformance/mutants/mutant-report$(EXEEXT)
+
+## The shell tests keep their work folder when they fail (to read it);
+## make clean removes it either way (distcheck's distcleancheck needs that).
+clean-local: clean-conform-test-output
+clean-conform-test-output:
+	-rm -rf conformance/test-output
+.PHONY: clean-conform-test-output
