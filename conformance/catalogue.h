@@ -123,6 +123,9 @@
       "z broadcast against the row sum of sigma(q_i): A_mem[i][j] = (sigma(q_i) M)[j] / ((sum_r sigma(q_i)[r]) z[j] + eps)") \
   BUG(eps_precedence, CAT_RETRIEVAL, CAT_W_EPS, "S4", CAT_P_ALL, "", "", "", "",                     \
       "eps added after the division (operator precedence): sigma(q) M / (sigma(q).z) + eps")          \
+  BUG(reciprocal_unguarded, CAT_RETRIEVAL, CAT_W_NONFINITE, "S18", CAT_P_ALL, "", "", "", "",         \
+      "retrieval multiplied by the float32 reciprocal 1/den even where den is subnormal: 1/den "       \
+      "overflows to inf although the quotient is finite")                                             \
   /* ---- updates (8), (9), (S8) --------------------------------------------------------------- */ \
   BUG(kv_swap_mem, CAT_UPDATES, 0, "(8)", CAT_P_ALL, "", "", "", "",                                  \
       "K and V swapped in the memory update: M += sigma(V)^T K, z += sum sigma(v)")                   \
@@ -232,7 +235,8 @@
   VARIANT(one_minus_g, CAT_OP_MIX | CAT_STEPS, "fp32",                                                \
           "weight of A_dot computed as 1 - sigmoid(beta) instead of sigmoid(-beta)")                  \
   VARIANT(expm1, CAT_SIGMA, "fp32", "sigma(x) = expm1(x) + 1 for x <= 0 (spec (F), note)")            \
-  VARIANT(reciprocal, CAT_RETRIEVAL, "fp32", "retrieval multiplies by 1/den instead of dividing")     \
+  VARIANT(reciprocal, CAT_RETRIEVAL, "fp32",                                                          \
+          "retrieval multiplies by 1/den where that reciprocal is a normal float, and divides elsewhere (S18)") \
   VARIANT(bf16, CAT_OPS, "bf16-fp32",                                                                 \
           "every input, output and carried state rounded to bfloat16 (nearest-even), float arithmetic") \
   VARIANT(fp16, CAT_OPS, "fp16-fp32",                                                                 \
@@ -267,11 +271,9 @@
  * plain variant accepted. X(declaration, moot entries, unreachable entries
  * (space-separated), where seen). */
 #define CAT_RESTRICTIONS(X)                                                                      \
-  X("default-scale,square,no-gqa,eps=1e-9", "scale_ignored gqa_mod",                             \
-    "eps_ignored den_clamp=1e-3 delta_no_eps",                                                    \
-    "a public implementation: fixed 1/sqrt(d_key), d_key = d_value, no GQA, eps 1e-9 (unreachable: " \
-    "a fixed eps of 1e-9 leaves only the cases where it is invisible, so eps handling cannot be "  \
-    "judged; no vector has eps = 1e-9 with small denominators)")                                  \
+  X("default-scale,square,no-gqa,eps=1e-9", "scale_ignored gqa_mod", "",                         \
+    "a public implementation: fixed 1/sqrt(d_key), d_key = d_value, no GQA, eps 1e-9 (its eps "    \
+    "handling is judged on the tiny_den cases, whose eps is 1e-9)")                              \
   X("one-beta", "one_beta", "", "a public implementation: one scalar gate for all heads")        \
   X("square", "", "", "d_key = d_value only")                                                     \
   X("no-gqa", "gqa_mod", "", "one kv head per query head")                                       \

@@ -8,6 +8,7 @@
  * unjudged, so a restriction cannot hide a gap.
  */
 #include "config.h"
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,45 @@ void cf_declaration_apply(const cf_declaration *d, tol_profile profile, cf_case 
     if (not_applicable(d, profile, &cases[i], why, sizeof why))
       snprintf(cases[i].not_applicable, sizeof cases[i].not_applicable,
                "not applicable: %s", why);
+  }
+}
+
+/* An input tensor whose every finite nonzero element is a normal float32
+ * below the smallest normal number of the profile's storage format: stored
+ * there it keeps a few bits, or none, an error relative to nothing the
+ * tolerance model's cond term (relative input rounding) can bound. The
+ * tiny_den vectors (z of order 1e-7) are such inputs for float16. */
+static const char *below_storage_range(const cf_case *c, tol_profile profile) {
+  const double tiny = tol_tiny(profile);
+  if (tiny <= FLT_MIN)
+    return NULL;
+  for (int i = 0; i < c->test->n_inputs; i++) {
+    const vs_tensor *t = &c->test->inputs[i];
+    if (t->dtype != VS_F32 || !t->data)
+      continue;
+    const float *x = t->data;
+    size_t below = 0, other = 0;
+    for (size_t j = 0, n = vs_tensor_count(t); j < n; j++) {
+      const double a = fabs((double)x[j]);
+      if (a >= FLT_MIN && a < tiny)
+        below++;
+      else if (isfinite(a) && a != 0)
+        other++;
+    }
+    if (below > 0 && other == 0)
+      return t->name;
+  }
+  return NULL;
+}
+
+void cf_profile_range_apply(tol_profile profile, cf_case *cases, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *name = cases[i].not_applicable[0] ? NULL : below_storage_range(&cases[i], profile);
+    if (name)
+      snprintf(cases[i].not_applicable, sizeof cases[i].not_applicable,
+               "not applicable under %s: input %s lies below the normal range of its storage "
+               "format (|x| < %.3g), where rounding keeps too few bits to judge",
+               tol_profile_name(profile), name, tol_tiny(profile));
   }
 }
 

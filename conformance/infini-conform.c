@@ -538,6 +538,8 @@ int main(int argc, char **argv) {
     goto out_cases;
   }
   cf_declaration_apply(&o.declared, o.profile, cases, n);
+  if (strcmp(o.command, "export") != 0) /* export serves every profile */
+    cf_profile_range_apply(o.profile, cases, n);
 
   if (strcmp(o.command, "export") == 0) {
     n = drop_not_applicable(cases, n);

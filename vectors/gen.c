@@ -34,7 +34,7 @@
 static const char *const regime_names[GR_COUNT] = {
     "typical", "large_logits", "underflow", "zeros", "subnormal", "nan",
     "neg_inf", "special",      "exact",     "first_segment", "worked_example",
-    "small_den"};
+    "small_den", "tiny_den", "subnormal_den"};
 
 const char *gen_regime_name(gen_regime r) { return regime_names[r]; }
 
@@ -215,6 +215,38 @@ static void fill(const gen_spec *sp, vs_rng *r, const char *name, float *x,
       x[i] = typical(r, ro);
       if (ro == ROLE_M || ro == ROLE_Z)
         x[i] *= 0x1p-13f;
+    }
+    return;
+  case GR_TINY_DEN:
+    for (size_t i = 0; i < count; i++) {
+      x[i] = typical(r, ro);
+      if (ro == ROLE_M || ro == ROLE_Z)
+        x[i] *= 0x1p-26f;
+    }
+    return;
+  case GR_SUBNORMAL_DEN:
+    /* Whole rows of q and k (every head of a token) on a ladder: sigma
+     * below e^-96 makes den_i subnormal, so 1/den_i overflows (S18);
+     * sigma near e^-89 makes den_i a few times FLT_MIN; sigma near e^-21
+     * makes it tiny but normal; every fourth row is typical, so the
+     * memory the steps write is of order 1. */
+    for (size_t i = 0; i < count; i++) {
+      x[i] = typical(r, ro);
+      if (ro != ROLE_QK)
+        continue;
+      switch ((i / width) % 4) {
+      case 0:
+        x[i] = -98.0f + 2.0f * vs_uniform(r); /* [-100, -96) */
+        break;
+      case 1:
+        x[i] = -89.0f + vs_uniform(r); /* [-90, -88) */
+        break;
+      case 2:
+        x[i] = -21.0f + vs_uniform(r); /* [-22, -20) */
+        break;
+      default:
+        break;
+      }
     }
     return;
   case GR_NAN:
@@ -1003,7 +1035,7 @@ static void usage(FILE *f) {
       "  --beta B         gate (mix, segment_step; layer_step: every head's),\n"
       "                   not NaN                [0.5; layer_step: drawn per head]\n"
       "  --regime NAME    typical, large_logits, underflow, zeros, subnormal,\n"
-      "                   first_segment                                    [typical]\n"
+      "                   first_segment, small_den, tiny_den, subnormal_den [typical]\n"
       "  --seed X         64-bit PRNG seed, decimal or 0x-hex              [1]\n"
       "  --strided        row strides = width + 3\n"
       "  --force          write into an existing non-empty DIR\n"
@@ -1128,9 +1160,11 @@ int main(int argc, char **argv) {
     case O_REGIME:
       if (!gen_regime_from_name(optarg, &sp.regime) ||
           !(sp.regime == GR_TYPICAL || sp.regime == GR_LARGE || sp.regime == GR_UNDERFLOW ||
-            sp.regime == GR_ZEROS || sp.regime == GR_SUBNORMAL || sp.regime == GR_FIRST))
+            sp.regime == GR_ZEROS || sp.regime == GR_SUBNORMAL || sp.regime == GR_FIRST ||
+            sp.regime == GR_SMALL_DEN || sp.regime == GR_TINY_DEN ||
+            sp.regime == GR_SUBNORMAL_DEN))
         bad("unknown --regime (typical, large_logits, underflow, zeros, subnormal, "
-            "first_segment)", optarg);
+            "first_segment, small_den, tiny_den, subnormal_den)", optarg);
       break;
     case O_SEED: {
       char *end;

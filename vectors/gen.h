@@ -26,6 +26,8 @@ typedef enum gen_regime {
   GR_FIRST,       /* memory operators: empty memory M = 0, z = 0 */
   GR_WORKED,      /* the worked example of docs/spec.md section 19 */
   GR_SMALL_DEN,   /* typical, with z and M scaled by 2^-13: den ~ 1e-3 */
+  GR_TINY_DEN,    /* typical, with z and M scaled by 2^-26: den ~ 1e-6 */
+  GR_SUBNORMAL_DEN, /* rows of q and k so negative that den is subnormal */
   GR_COUNT
 } gen_regime;
 

@@ -177,6 +177,10 @@ static const gen_spec layer_step[] = {
 static const gen_spec retrieve_v2[] = {
     RT(GR_TYPICAL, 256, 64, 64, 1e-6f, 0, NULL, "realistic eps", "a model-sized head: N = 256, d_key = d_value = 64, eps = 1e-6"),
     RT(GR_SMALL_DEN, 256, 64, 64, 1e-6f, 0, NULL, "realistic small_den eps", "model-sized head with z and M scaled by 2^-13 and eps = 1e-6: denominators of order 1e-2"),
+    /* the eps of public implementations (1e-9) where it shows, and the
+     * denominators below and near the smallest normal number (S18) */
+    RT(GR_TINY_DEN, 12, 8, 8, 1e-9f, 0, NULL, "tiny_den eps", "z and M scaled by 2^-26, eps = 1e-9: den_i of order 1e-6, so an eps of 1e-9 moves A by 1e-3, hundreds of times the tolerance: eps ignored or clamped fails"),
+    RT(GR_SUBNORMAL_DEN, 12, 8, 8, 0, 0, NULL, "subnormal_den", "rows of q in [-100, -96): den_i subnormal, 1/den_i overflows (S18: divide there); rows in [-90, -88): den_i near the smallest normal number; rows in [-22, -20): den_i tiny; every result finite"),
 };
 static const gen_spec update_linear_v2[] = {
     UP(VS_UPDATE_LINEAR, GR_TYPICAL, 256, 64, 64, 0, 0, NULL, "realistic", "a model-sized head: 256 tokens into a 64 x 64 memory"),
@@ -184,6 +188,8 @@ static const gen_spec update_linear_v2[] = {
 static const gen_spec update_delta_v2[] = {
     UP(VS_UPDATE_DELTA, GR_TYPICAL, 256, 64, 64, 1e-6f, 0, NULL, "realistic eps", "a model-sized head: 256 tokens, d_key = d_value = 64, eps = 1e-6 in the prediction"),
     UP(VS_UPDATE_DELTA, GR_SMALL_DEN, 256, 64, 64, 1e-6f, 0, NULL, "realistic small_den eps", "model-sized head with z and M scaled by 2^-13, eps = 1e-6: the prediction's denominators are small (S8)"),
+    UP(VS_UPDATE_DELTA, GR_TINY_DEN, 12, 8, 8, 1e-9f, 0, NULL, "tiny_den eps", "z and M scaled by 2^-26, eps = 1e-9: the prediction's denominators are of order 1e-6, so a prediction without eps fails"),
+    UP(VS_UPDATE_DELTA, GR_SUBNORMAL_DEN, 12, 8, 8, 0, 0, NULL, "subnormal_den", "rows of k in [-100, -96): the prediction's den_i subnormal, 1/den_i overflows and would make M non-finite (S18); rows near -89 and -21: den_i near the smallest normal number, and tiny"),
 };
 static const gen_spec mix_v2[] = {
     MX(GR_TYPICAL, 256, 64, 0.75f, 0, NULL, "realistic gate", "a model-sized block: 256 x 64, beta = 0.75"),
@@ -194,6 +200,7 @@ static const gen_spec local_attention_v2[] = {
 static const gen_spec segment_step_v2[] = {
     SS(GR_TYPICAL, 3, 256, 64, 64, DEL, 1e-6f, DEF, 0.5f, 0, NULL, "realistic multi_segment delta_rule eps gate", "a model-sized head over 3 segments of 256 tokens, delta rule, eps = 1e-6, beta = 0.5"),
     SS(GR_TYPICAL, 3, 256, 64, 64, LIN, 0, DEF, -0.5f, 0, NULL, "realistic multi_segment gate", "a model-sized head over 3 segments of 256 tokens, linear rule, beta = -0.5"),
+    SS(GR_SUBNORMAL_DEN, 2, 12, 8, 8, DEL, 0, DEF, 0.5f, 0, NULL, "subnormal_den delta_rule gate", "rows of q and k in [-100, -96), [-90, -88) and [-22, -20): in segment 2 the retrieval and the delta prediction divide by subnormal, near-FLT_MIN and tiny denominators; every result finite (S18)"),
 };
 static const gen_spec layer_step_v2[] = {
     LS(GR_TYPICAL, 3, 300, 3, 1, 96, 80, DEL, 1e-6f, DEF, 0, NULL, "realistic gqa multi_segment delta_rule eps", "a small model's layer: 3 segments of 300 tokens, 3 query heads on 1 kv head, d_key = 96, d_value = 80, delta rule, eps = 1e-6"),
@@ -204,6 +211,8 @@ static const gen_spec layer_step_v2[] = {
     LS(GR_TYPICAL, 3, 16, 4, 4, 8, 8, DEL, 0, DEF, 0, NULL, "multi_head multi_segment delta_rule", "H = H_kv = 4, d_key = d_value = 8, a beta per head"),
     LS(GR_TYPICAL, 2, 17, 2, 2, 16, 16, LIN, 0, DEF, 0, NULL, "multi_head", "H = H_kv = 2, d_key = d_value = 16, a beta per head, linear rule"),
     LS(GR_TYPICAL, 3, 9, 3, 3, 5, 5, LIN, 0, DEF, 0, NULL, "multi_head multi_segment", "H = H_kv = 3, d_key = d_value = 5, a beta per head"),
+    LS(GR_SUBNORMAL_DEN, 2, 12, 2, 2, 8, 8, DEL, 0, DEF, 0, NULL, "subnormal_den multi_head delta_rule", "H = H_kv = 2, rows of q and k near -98, -89 and -21: in segment 2 subnormal, near-FLT_MIN and tiny denominators in both heads (S18)"),
+    LS(GR_SUBNORMAL_DEN, 2, 12, 2, 2, 8, 8, LIN, 0, DEF, 0, NULL, "subnormal_den multi_head", "the same construction under the linear rule"),
 };
 
 

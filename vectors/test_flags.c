@@ -128,6 +128,35 @@ static bool small_normaliser(const vs_group *g, vs_test *t) {
 
 static bool has_dk_dv(vs_op op) { return op != VS_FEATURE_MAP && op != VS_MIX; }
 
+/* tiny_den: a normaliser z below 1e-5 and eps > 0 (it exists to show it). */
+static bool tiny_normaliser(const vs_group *g, vs_test *t) {
+  size_t n;
+  const float *z = input(t, "z", &n);
+  for (size_t i = 0; z && i < n; i++)
+    if (!(fabsf(z[i]) < 1e-5f))
+      return false;
+  return z && g->eps > 0;
+}
+
+/* subnormal_den: a head's row of q (or of k, for a prediction) whose every
+ * sigma is subnormal in float32 (packed rows of d_key per head). */
+static bool subnormal_den_row(const vs_group *g, vs_test *t) {
+  static const char *const names[] = {"q", "k"};
+  for (int k = 0; k < 2; k++) {
+    size_t n = 0;
+    const float *x = input(t, names[k], &n);
+    const size_t dk = (size_t)g->d_key;
+    for (size_t r = 0; x && dk && r + dk <= n; r += dk) {
+      bool all = true;
+      for (size_t c = 0; c < dk && all; c++)
+        all = exp_subnormal(x[r + c]);
+      if (all)
+        return true;
+    }
+  }
+  return false;
+}
+
 
 static bool model_sized(const vs_group *g) {
   if (g->op == VS_FEATURE_MAP || g->op == VS_MIX)
@@ -158,6 +187,10 @@ static int flag_holds(const vs_group *g, vs_test *t, const char *flag) {
     return all_zero_or_absent(t, "m") && all_zero_or_absent(t, "z");
   if (!strcmp(flag, "small_den"))
     return small_normaliser(g, t);
+  if (!strcmp(flag, "tiny_den"))
+    return tiny_normaliser(g, t);
+  if (!strcmp(flag, "subnormal_den"))
+    return subnormal_den_row(g, t);
   if (!strcmp(flag, "eps"))
     return g->eps != 0;
   if (!strcmp(flag, "scale"))

@@ -232,8 +232,16 @@ static bool retrieve_core(const cat_config *cfg, const infini_head_shape *shape,
     for (ptrdiff_t j = 0; j < dv; j++) {
       const real num = dot(cfg, sq_i, 1, m + j, ldm, dk);
       real a_ij = num / den;
-      if (USES(reciprocal)) /* variant: multiply by the reciprocal */
+      /* variant: multiply by the reciprocal where it is a normal float
+       * (S18), 2^-126 <= |den| <= 2^126; divide elsewhere. */
+      if (USES(reciprocal) && fabs((double)den) >= 0x1p-126 && fabs((double)den) <= 0x1p126)
         a_ij = num * (1 / den);
+      /* BUG reciprocal_unguarded: the float32 reciprocal everywhere; for a
+       * subnormal den it overflows to inf (computed in float, so that the
+       * double build of the diagnoser shows it too; a den that is 0 in
+       * float took the zero-row rule above in float code). */
+      if (BUG(reciprocal_unguarded) && (float)den != 0)
+        a_ij = num * (real)(1.0f / (float)den);
       /* BUG no_normaliser: sigma(Q) M without the division. */
       if (BUG(no_normaliser))
         a_ij = num;

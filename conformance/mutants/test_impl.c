@@ -121,6 +121,9 @@ static const scenario scenarios[] = {
     {"small_memory", 5, 4, 4, 2, 2, 0, -1, 1, 0.5f, 0, 0.5f, 1e-6, false, true},
     /* the same tiny memory with an eps of its size: eps ignored shows */
     {"eps_tiny_memory", 5, 4, 4, 2, 2, 0, -1, 1, 0.5f, 1e-5f, 0.5f, 1e-6, false, true},
+    /* every sigma subnormal: den subnormal, where only dividing stays
+     * finite (S18) */
+    {"subnormal_den", 6, 4, 4, 2, 2, 0, -100, -96, 0.5f, 0, 0.5f, 1, false, false},
     /* a NaN query element: its row stays NaN (S16) */
     {"nan_query", 5, 4, 4, 2, 2, 0, -1, 1, 0.5f, 0, 0.5f, 1, true, true},
 };
