@@ -119,12 +119,12 @@ bool cf_declaration_parse(cf_declaration *d, const char *list, char *err, size_t
  *  differs from a declared one stays applicable when computing it with the
  *  declared eps moves its outputs by less than a tenth of the profile's
  *  tolerance (the diagnoser's double implementation). */
+void cf_declaration_apply(const cf_declaration *d, tol_profile profile, cf_case *cases,
+                          size_t n);
 /** Mark the loaded cases the profile cannot judge: an input whose every
  *  nonzero element is a normal float32 below the smallest normal number
  *  of the profile's storage format (float16: the tiny_den vectors). */
 void cf_profile_range_apply(tol_profile profile, cf_case *cases, size_t n);
-void cf_declaration_apply(const cf_declaration *d, tol_profile profile, cf_case *cases,
-                          size_t n);
 /** "excluded (exclude list)", "not applicable: ...", or NULL. */
 const char *cf_case_skip_reason(const cf_case *c);
 /** The coverage left by a declaration: per operator, and the flags of
