@@ -13,3 +13,16 @@ check_PROGRAMS += tests/test_threads
 tests_test_threads_SOURCES = tests/test_threads.c tests/tap.h
 tests_test_threads_LDADD = libinfini.la -lm
 TESTS += tests/test_threads
+
+## Building against the build tree before install (infini-uninstalled.pc):
+## the install test's consumer, compiled with this build's compiler and
+## flags through PKG_CONFIG_PATH=<build>, run from there (TAP). The link
+## also names jansson and nettle as configure found them, so that a cross
+## linker finds the library's dependencies where they are not in its
+## default path (riscv64: built into a sysroot).
+TESTS += tests/test-uninstalled-pc.sh
+EXTRA_DIST += tests/test-uninstalled-pc.sh
+AM_TESTS_ENVIRONMENT = CC='$(CC)' INFINI_TEST_CFLAGS='$(CFLAGS) $(SAN_CFLAGS)' \
+	INFINI_TEST_LDFLAGS='$(LDFLAGS) $(SAN_CFLAGS) $(JANSSON_LIBS) $(NETTLE_LIBS)'; \
+	export CC INFINI_TEST_CFLAGS INFINI_TEST_LDFLAGS;
+tests/test-uninstalled-pc.log: libinfini.la
