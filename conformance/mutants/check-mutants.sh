@@ -31,8 +31,10 @@
 # code the other cases prove.
 #
 # INFINI_MUTANT_PROFILES (default: all six profiles),
-# INFINI_MUTANT_DIAGNOSE=no and INFINI_MUTANT_RESTRICTED=no narrow it
-# (scripts/cross-check.sh, under qemu; the sanitizer run of .ci/run).
+# INFINI_MUTANT_DIAGNOSE=no, INFINI_MUTANT_RESTRICTED=no and
+# INFINI_MUTANT_EXCLUDE_FLAGS (a comma-separated list of flags whose cases
+# are left out, e.g. realistic) narrow it (scripts/cross-check.sh, under
+# qemu; the sanitizer run of .ci/run).
 #
 # Run by `make check` from the top build directory. Skips (TAP "1..0 #
 # SKIP") only while infini-conform does not exist in the build tree.
@@ -52,6 +54,7 @@ restricted=${INFINI_MUTANT_RESTRICTED:-yes}
 # judged but never diagnosed (see below)
 undiagnosed=realistic,restricted
 [ "$diagnose" = yes ] || no_diagnose=--no-diagnose
+exclude_flags=${INFINI_MUTANT_EXCLUDE_FLAGS:-}
 
 # ---- the tools ------------------------------------------------------------
 
@@ -90,6 +93,13 @@ mkdir -p "$reports" || {
   exit 99
 }
 
+# the cases INFINI_MUTANT_EXCLUDE_FLAGS leaves out, as an exclude list
+exclude=
+if [ -n "$exclude_flags" ]; then
+  echo "$exclude_flags" | tr ',' '\n' | sed '/^$/d; s/^/flag:/' >"$reports/exclude.list"
+  exclude="--exclude-list $reports/exclude.list"
+fi
+
 configs=$("$lister" --list) || {
   echo "Bail out! $lister --list failed"
   exit 99
@@ -120,7 +130,7 @@ run_one() {
   b=$reports/$3.$4
   rm -f "$b.json" "$b.rc"
   INFINI_MUTANT=$m INFINI_VARIANT=$v \
-    "$runner" --plugin "$so" --backend "$3" --profile "$4" $no_diagnose \
+    "$runner" --plugin "$so" --backend "$3" --profile "$4" $no_diagnose $exclude \
     --no-diagnose-flag "$undiagnosed" \
     --json "$b.json" </dev/null >"$b.log" 2>&1
   echo $? >"$b.rc"
@@ -249,7 +259,7 @@ run_restricted() {
   if [ "$3" = plain ]; then m= v=plain; else m=$3 v=; fi
   rm -f "$reports/r$1.$4.json" "$reports/r$1.$4.rc"
   INFINI_MUTANT=$m INFINI_VARIANT=$v "$runner" --plugin "$so" --backend "$4" \
-    --profile fp32 --no-diagnose --declare "$2" --json "$reports/r$1.$4.json" \
+    --profile fp32 --no-diagnose --declare "$2" $exclude --json "$reports/r$1.$4.json" \
     </dev/null >"$reports/r$1.$4.log" 2>&1
   echo $? >"$reports/r$1.$4.rc"
 }
