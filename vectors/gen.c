@@ -210,20 +210,16 @@ static void fill(const gen_spec *sp, vs_rng *r, const char *name, float *x,
     }
     return;
   }
-  case GR_SMALL_DEN:
+  case GR_SMALL_DEN: /* memory scaled by 2^-13 (exact): den ~ 1e-3 */
+  case GR_TINY_DEN: { /* by 2^-26: den ~ 1e-6 */
+    const float memory_scale = sp->regime == GR_TINY_DEN ? 0x1p-26f : 0x1p-13f;
     for (size_t i = 0; i < count; i++) {
       x[i] = typical(r, ro);
       if (ro == ROLE_M || ro == ROLE_Z)
-        x[i] *= 0x1p-13f;
+        x[i] *= memory_scale;
     }
     return;
-  case GR_TINY_DEN:
-    for (size_t i = 0; i < count; i++) {
-      x[i] = typical(r, ro);
-      if (ro == ROLE_M || ro == ROLE_Z)
-        x[i] *= 0x1p-26f;
-    }
-    return;
+  }
   case GR_SUBNORMAL_DEN:
     /* Whole rows of q and k (every head of a token) on a ladder: sigma
      * below e^-96 makes den_i subnormal, so 1/den_i overflows (S18);
