@@ -316,13 +316,20 @@ static bool has_dk_dv(vs_op op) { return op != VS_FEATURE_MAP && op != VS_MIX; }
 
 static ptrdiff_t cap(ptrdiff_t x, ptrdiff_t most) { return x < most ? x : most; }
 
-/* Two square tile-edge blocks: N = L[i] with d = L[16 - i], then N =
- * L[(i + 8) mod 17] with d = L[i]; layer steps cycle H = H_kv over 1..4. */
+/* Three square tile-edge blocks, one per pair of the original's sizes
+ * (N, d_key, d_value) = (L[i], L[16 - i], L[(i + 8) mod 17]): N = L[i]
+ * with d = L[16 - i], then N = L[(i + 8) mod 17] with d = L[i], then
+ * N = L[16 - i] with d = L[(i + 8) mod 17]; layer steps cycle H = H_kv
+ * over 1..4. The third block (appended after the row twins, so that the
+ * tcIds before it stay) brings the public implementations' combination
+ * default-scale,square,no-gqa,eps=1e-9 to 60% of each operator. */
 static gen_spec square_tile_twin(vs_op op, int block, int i) {
   const ptrdiff_t *L = gen_tile_sizes;
+  const ptrdiff_t n[3] = {L[i], L[(i + 8) % 17], L[16 - i]};
+  const ptrdiff_t d[3] = {L[16 - i], L[i], L[(i + 8) % 17]};
   gen_spec s = tile_spec(op, i, 2);
-  s.n = cap(block == 0 ? L[i] : L[(i + 8) % 17], 65);
-  s.d_key = s.d_value = cap(block == 0 ? L[16 - i] : L[i], 33);
+  s.n = cap(n[block], 65);
+  s.d_key = s.d_value = cap(d[block], 33);
   if (op == VS_LAYER_STEP)
     s.heads = s.kv_heads = 1 + (i + block) % 4;
   s.flags = op == VS_LAYER_STEP && s.heads > 1 ? "tile_edge restricted multi_head"
@@ -387,7 +394,7 @@ int gen_catalogue(vs_op op, int schema, const gen_spec **specs) {
     const table *t1 = &tables_v1[op], *t2 = v >= 2 ? &tables_v2[op] : NULL;
     int n = 17 + t1->n + (t2 ? t2->n : 0);
     const int base = n;
-    gen_spec *s = calloc((size_t)(n + 34 + 2 * t1->n), sizeof *s);
+    gen_spec *s = calloc((size_t)(n + 3 * 17 + 2 * t1->n), sizeof *s);
     if (!s)
       abort();
     for (int i = 0; i < 17; i++)
@@ -398,12 +405,14 @@ int gen_catalogue(vs_op op, int schema, const gen_spec **specs) {
     for (size_t f = 0; v >= 2 && f < sizeof fixes_v2 / sizeof fixes_v2[0]; f++)
       if (fixes_v2[f].op == op)
         s[fixes_v2[f].tc - 1] = fixes_v2[f].row;
-    /* restricted twins: two square tile-edge blocks, then one per row */
+    /* restricted twins: two square tile-edge blocks, one per row, a third block */
     for (int block = 0; v >= 2 && has_dk_dv(op) && block < 2; block++)
       for (int i = 0; i < 17; i++)
         s[n++] = square_tile_twin(op, block, i);
     for (int r = 17; v >= 2 && r < base - (t2 ? t2->n : 0) && r - 17 < 64; r++)
       n += row_twins(&s[r], &s[n], flags[op][r - 17]);
+    for (int i = 0; v >= 2 && has_dk_dv(op) && i < 17; i++)
+      s[n++] = square_tile_twin(op, 2, i);
     built[v][op] = s;
     counts[v][op] = n;
   }
