@@ -153,6 +153,8 @@ bool cf_selection_add(cf_selection *sel, const char *kind, const char *value,
                       char *err, size_t errlen);
 /** The largest index.json check reads (64 MiB). */
 #define CF_INDEX_MAX ((size_t)64 << 20)
+/** Is dir empty (or absent)? */
+bool cf_dir_is_empty(const char *dir);
 /** The largest --include/--exclude/--xfail list read (1 MiB). */
 #define CF_LIST_MAX ((size_t)1 << 20)
 /** Read a list file (which = "include", "exclude", "xfail"). */
@@ -203,6 +205,12 @@ const char *cf_outcome_name(cf_outcome o); /* "pass", "fail", ... */
 /** What explains a failure: catalogue entries (conformance/catalogue.h),
  *  best first, each with its parameter and its ratio; n = 0 when no known
  *  cause explains the outputs clearly better than the spec does. */
+/* The diagnoser names a deviation when the implementation is within
+ * CF_DIAG_MATCH of it and CF_DIAG_CLEARER times closer to it than to the
+ * specification (docs/mutants.md, "Diagnosis"); the operators and the
+ * whole model use the same rule. */
+#define CF_DIAG_MATCH 4.0
+#define CF_DIAG_CLEARER 8.0
 #define CF_DIAG_MAX 4
 typedef struct cf_diagnosis {
   int n;

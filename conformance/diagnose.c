@@ -47,8 +47,8 @@
 #include "conformance/conform.h"
 #include "conformance/mutants/impl.h"
 
-#define DIAG_MATCH 4.0
-#define DIAG_CLEARER 8.0
+#define DIAG_MATCH CF_DIAG_MATCH
+#define DIAG_CLEARER CF_DIAG_CLEARER
 #define MAX_CANDIDATES 128
 #define FIT_STEPS 48
 #define DIAG_COMBINE 3 /* entries in a combination, at most */

@@ -107,7 +107,7 @@ static json_t *params_json(const vs_group *g) {
   return p;
 }
 
-static bool dir_is_empty(const char *dir) {
+bool cf_dir_is_empty(const char *dir) {
   DIR *d = opendir(dir);
   if (!d)
     return true;
@@ -233,7 +233,7 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
       snprintf(err, errlen, "%s exists and is not a directory", dir);
       return false;
     }
-    if (!force && !dir_is_empty(dir)) {
+    if (!force && !cf_dir_is_empty(dir)) {
       snprintf(err, errlen, "%s is not empty (choose a new directory, or --force)", dir);
       return false;
     }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include "conformance/conform.h"
+#include "conformance/model/model_files.h"
 
 #define MAX_BACKENDS 64
 #define MAX_PLUGINS 32
@@ -39,6 +40,9 @@ typedef struct options {
   int max_details;
   const char *name;               /* check: implementation name */
   cf_selection sel;
+  const char *operator_option;    /* the first option that selects operator cases */
+  const char *model;              /* export --model LIST */
+  const char *model_vectors;      /* --model-vectors */
 } options;
 
 static void usage(FILE *f) {
@@ -57,6 +61,7 @@ static void usage(FILE *f) {
       "  export DIR     write the selected cases' inputs to DIR as .npy, with\n"
       "                 DIR/index.json naming each case and its output files\n"
       "  check DIR      judge the .npy outputs an implementation wrote in DIR\n"
+      "                 (operator cases, or whole models: see --model)\n"
       "\n"
       "Backends:\n"
       "  -b, --backend NAME   run this backend (repeatable, or NAME,NAME); 'all'\n"
@@ -80,6 +85,12 @@ static void usage(FILE *f) {
       "                       (one pattern per line: retrieve.json:12, retrieve.json:*,\n"
       "                       flag:underflow, op:mix, 12; '#' starts a comment)\n"
       "      --list           list the selected cases and exit\n"
+      "      --model LIST     export: whole models instead of operator cases: the\n"
+      "                       presets of the full-model golden set (NAME,NAME or\n"
+      "                       all); check judges a model export by itself, under\n"
+      "                       --profile fp32, tf32 or bf16-fp32\n"
+      "      --model-vectors DIR  the full-model golden set (default:\n"
+      "                       $INFINI_MODEL_VECTORS, else %s)\n"
       "\n"
       "Judging and reports:\n"
       "      --profile P      tolerance profile: fp32 (default), bf16, fp16,\n"
@@ -106,7 +117,7 @@ static void usage(FILE *f) {
       "\n"
       "Exit status: 0 when every required case passes, 1 when some fail, 2 for\n"
       "a usage error or unreadable or corrupt vector files.\n",
-      cf_default_vectors(), 20);
+      cf_default_vectors(), mc_default_model_vectors(), 20);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -121,7 +132,7 @@ enum {
   OPT_LIST_BACKENDS = 256, OPT_VECTORS, OPT_OP, OPT_ID, OPT_FLAG, OPT_INCLUDE,
   OPT_EXCLUDE, OPT_XFAIL, OPT_PROFILE, OPT_STRICT, OPT_TAP, OPT_JUNIT, OPT_JSON,
   OPT_NO_DIAGNOSE, OPT_NO_DIAGNOSE_FLAG, OPT_DECLARE, OPT_MAX_FAILURES, OPT_NAME, OPT_FORCE,
-  OPT_VERSION, OPT_LIST
+  OPT_VERSION, OPT_LIST, OPT_MODEL, OPT_MODEL_VECTORS
 };
 
 static const struct option long_options[] = {
@@ -149,6 +160,8 @@ static const struct option long_options[] = {
     {"name", required_argument, NULL, OPT_NAME},
     {"force", no_argument, NULL, OPT_FORCE},
     {"list", no_argument, NULL, OPT_LIST},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"model-vectors", required_argument, NULL, OPT_MODEL_VECTORS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -169,6 +182,10 @@ static int parse_args(int argc, char **argv, options *o) {
     int ch = getopt_long(argc, argv, ":b:p:qvh", long_options, &longindex);
     if (ch == -1)
       break;
+    if (!o->operator_option && (ch == OPT_OP || ch == OPT_ID || ch == OPT_FLAG ||
+                                ch == OPT_INCLUDE || ch == OPT_EXCLUDE || ch == OPT_XFAIL ||
+                                ch == OPT_DECLARE || ch == OPT_VECTORS || ch == OPT_LIST))
+      o->operator_option = argv[optind - 1];
     switch (ch) {
     case 'b':
       if (o->n_backend_args == MAX_BACKENDS)
@@ -230,6 +247,8 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_NAME: o->name = optarg; break;
     case OPT_FORCE: o->force = true; break;
     case OPT_LIST: o->list_cases = true; break;
+    case OPT_MODEL: o->model = optarg; break;
+    case OPT_MODEL_VECTORS: o->model_vectors = optarg; break;
     case 'h':
       usage(stdout);
       return CF_EXIT_PASS;
@@ -273,6 +292,12 @@ static int parse_args(int argc, char **argv, options *o) {
     return usage_error("--backend and --plugin apply to run, not %s", o->command);
   if (strcmp(o->command, "export") == 0 && (o->tap || o->junit || o->json))
     return usage_error("export writes no report%s", "");
+  if (o->model && strcmp(o->command, "export") != 0)
+    return usage_error("--model applies to export (check finds the models in the "
+                       "index)%s", "");
+  if (o->model && o->operator_option)
+    return usage_error("--model exports whole models; %s selects operator cases, which "
+                       "are exported separately", o->operator_option);
   return -1;
 }
 
@@ -486,6 +511,50 @@ static int write_reports(const options *o, const cf_report *rep) {
   return status;
 }
 
+/* export --model, or check of a model export (docs/conformance.md,
+ * "Checking a whole model"). */
+static int model_command(const options *o) {
+  char err[2048];
+  const char *mvdir = o->model_vectors ? o->model_vectors : mc_default_model_vectors();
+  if (strcmp(o->command, "export") == 0) {
+    size_t n;
+    if (!mc_export(mvdir, o->model, o->dir, o->force, &n, err, sizeof err)) {
+      cf_error("%s", err);
+      return CF_EXIT_USAGE;
+    }
+    if (!o->quiet)
+      printf("exported %zu model%s to %s (index.json names the output files to write: "
+             "logits, and hidden if you can)\n", n, n == 1 ? "" : "s", o->dir);
+    return CF_EXIT_PASS;
+  }
+  if (o->operator_option) {
+    cf_error("%s/index.json is a model export; %s selects operator cases", o->dir,
+             o->operator_option);
+    return CF_EXIT_USAGE;
+  }
+  if (o->junit) {
+    cf_error("a model check writes --json and --tap reports, not --junit");
+    return CF_EXIT_USAGE;
+  }
+  mc_report rep;
+  if (!mc_check(mvdir, o->dir, o->profile, !o->diagnose.off, &rep, err, sizeof err)) {
+    cf_error("%s", err);
+    mc_report_free(&rep);
+    return CF_EXIT_USAGE;
+  }
+  int status = mc_report_status(&rep);
+  if (o->json && !mc_report_json(&rep, o->json, o->force, err, sizeof err))
+    cf_error("%s", err), status = CF_EXIT_USAGE;
+  if (o->tap && !mc_report_tap(&rep, o->tap, o->force, err, sizeof err))
+    cf_error("%s", err), status = CF_EXIT_USAGE;
+  if (o->quiet)
+    mc_report_summary(&rep, stdout);
+  else
+    mc_report_print(&rep, stdout, o->verbose);
+  mc_report_free(&rep);
+  return status;
+}
+
 int main(int argc, char **argv) {
   options o;
   int status = parse_args(argc, argv, &o);
@@ -504,6 +573,11 @@ int main(int argc, char **argv) {
   if (o.list_backends) {
     list_backends(&o, plugins);
     status = CF_EXIT_PASS;
+    goto out_sel;
+  }
+
+  if (o.model || (strcmp(o.command, "check") == 0 && mc_is_model_export(o.dir))) {
+    status = model_command(&o);
     goto out_sel;
   }
 

@@ -42,6 +42,9 @@ struct dmodel {
   double *store; /* every weight, one allocation */
   unsigned sites; /* noise sites switched on (bit dm_site) */
   uint64_t rng;   /* splitmix64 state of the noise signs */
+  /* The profile (dm_set_profile), in units of U: kt = u_t / U for the
+   * factors of every product, ko = u_o / U for every stored result. */
+  double kt, ko;
 };
 
 struct dm_stream {
@@ -74,6 +77,20 @@ const char *dm_site_desc(dm_site x) { return site_descs[x]; }
 void dm_set_noise(dmodel *m, unsigned sites, uint64_t seed) {
   m->sites = sites;
   m->rng = seed;
+}
+
+void dm_set_profile(dmodel *m, double u_t, double u_o) {
+  m->kt = u_t / U;
+  m->ko = u_o / U;
+}
+
+/* The profile's additions to a site's bound (in units of U): both factors
+ * of each product rounded, 2 u_t times the products' magnitude; and
+ * `roundings` stores of a result of size |v|, u_o each. Both are 0 under
+ * fp32, so the fp32 tolerance is unchanged to the bit. */
+static double factors(const dmodel *m, double product_mag) { return 2.0 * m->kt * product_mag; }
+static double stores(const dmodel *m, double roundings, double v) {
+  return roundings * m->ko * fabs(v);
 }
 
 /* u * bound with a random sign when the site is on, else 0. The sign is
@@ -243,7 +260,7 @@ static void rmsnorm(dmodel *m, const double *x, const double *w, double *y) {
   const double r = 1.0 / sqrt(ss / (double)D + eps);
   for (ptrdiff_t i = 0; i < D; i++) {
     y[i] = w[i] * ((x[i] - mean) * r);
-    y[i] += jit(m, DS_norm, (double)(D + 4) * fabs(y[i]));
+    y[i] += jit(m, DS_norm, (double)(D + 4) * fabs(y[i]) + stores(m, 1, y[i]));
   }
 }
 
@@ -259,7 +276,7 @@ static void dense(dmodel *m, const double *w, ptrdiff_t rows, ptrdiff_t cols,
     if (noisy)
       for (ptrdiff_t j = 0; j < cols; j++)
         mag += fabs(wr[j] * x[j]);
-    y[r] = s + jit(m, DS_dense, (double)cols * mag);
+    y[r] = s + jit(m, DS_dense, (double)cols * mag + factors(m, mag) + stores(m, 1, s));
   }
 }
 
@@ -275,8 +292,10 @@ static void rope(dmodel *m, const double *x, double p, double *y) {
     const double ang = p * freq;
     const double cs = infini_cos_oracle(ang), sn = infini_sin_oracle(ang), bound = (5.0 + 3.0 * ang) *
                                                         (fabs(x[a]) + fabs(x[b]));
-    y[a] = x[a] * cs - x[b] * sn + jit(m, DS_rope, bound);
-    y[b] = x[b] * cs + x[a] * sn + jit(m, DS_rope, bound);
+    /* stored: two products and a sum, each rounded */
+    const double all = bound + stores(m, 3, fabs(x[a]) + fabs(x[b]));
+    y[a] = x[a] * cs - x[b] * sn + jit(m, DS_rope, all);
+    y[b] = x[b] * cs + x[a] * sn + jit(m, DS_rope, all);
   }
 }
 
@@ -315,7 +334,8 @@ static void retrieve(dmodel *m, const double *q, const double *mem,
     if (pm)
       pm[j] = mag;
     if (noisy)
-      a[j] += jit(m, DS_retrieve, (double)(dh + 5) * mag);
+      /* numerator and denominator are products, and stored */
+      a[j] += jit(m, DS_retrieve, (double)(dh + 5) * mag + factors(m, mag) + stores(m, 2, mag));
   }
 }
 
@@ -339,7 +359,8 @@ static void attend(dmodel *m, const double *q, const double *k,
     if (m->sites >> DS_scores & 1u)
       for (ptrdiff_t c = 0; c < dh; c++)
         smag += fabs(scale * q[c] * k[j * ld + c]);
-    const double e = (double)(dh + 1) * smag + 3.0 * fabs(w[j] - mx) + 2.0;
+    const double e = (double)(dh + 1) * smag + 3.0 * fabs(w[j] - mx) + 2.0 +
+                     factors(m, smag) + stores(m, 1, w[j]);
     w[j] = infini_exp_oracle(w[j] - mx + jit(m, DS_scores, e));
     sum += w[j];
   }
@@ -349,7 +370,8 @@ static void attend(dmodel *m, const double *q, const double *k,
       s += w[j] * v[j * ld + c];
       vmag += w[j] * fabs(v[j * ld + c]);
     }
-    a[c] = s / sum + jit(m, DS_attn_sum, (double)(4 * (r + 1) + 2) * vmag / sum);
+    a[c] = s / sum + jit(m, DS_attn_sum, (double)(4 * (r + 1) + 2) * vmag / sum +
+                                             factors(m, vmag / sum) + stores(m, 1, s / sum));
   }
 }
 
@@ -384,9 +406,11 @@ static void update(dmodel *m, const double *k, const double *v, ptrdiff_t ld,
         s += sk * w[t * dh + c];
         mag += sigma_hat(k[t * ld + r]) * fabs(w[t * dh + c]) + sk * pm[t * dh + c];
       }
-      mem[r * dh + c] += s + jit(m, DS_memory, cm * mag);
+      /* the product sigma(K)^T W read in the profile's factors and
+       * stored once before it is added to the (float32) memory */
+      mem[r * dh + c] += s + jit(m, DS_memory, cm * mag + factors(m, mag) + stores(m, 1, mag));
     }
-    z[r] += zs + jit(m, DS_memory, (double)(n + 2) * zmag);
+    z[r] += zs + jit(m, DS_memory, (double)(n + 2) * zmag + stores(m, 1, zmag));
   }
 }
 
@@ -467,7 +491,9 @@ static void attention(dmodel *m, dm_stream *s, ptrdiff_t l, const chunk *ck,
     const double g = 1.0 / (1.0 + infini_exp_oracle(-(double)m->layers[l].beta[h]));
     for (ptrdiff_t j = 0; j < dh; j++) {
       const double o = g * a_mem[j] + (1.0 - g) * a_dot[j];
-      s->att[h * dh + j] = o + jit(m, DS_mix, 7.0 * (fabs(g * a_mem[j]) + fabs(a_dot[j])));
+      const double mag = fabs(g * a_mem[j]) + fabs(a_dot[j]);
+      /* stored: two products and the sum */
+      s->att[h * dh + j] = o + jit(m, DS_mix, 7.0 * mag + stores(m, 3, mag));
     }
   }
 }
@@ -478,7 +504,7 @@ static double gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 static void residual(dmodel *m, double *x, const double *y, ptrdiff_t n) {
   for (ptrdiff_t i = 0; i < n; i++) {
     x[i] += y[i];
-    x[i] += jit(m, DS_residual, fabs(x[i]));
+    x[i] += jit(m, DS_residual, fabs(x[i]) + stores(m, 1, x[i]));
   }
 }
 
@@ -491,7 +517,8 @@ static void ffn(dmodel *m, const dm_layer *w, double *x, dm_stream *s) {
   for (ptrdiff_t f = 0; f < F; f++) {
     /* MUTANT gelu: GELU where SwiGLU has SiLU. */
     const double a = (MUT(gelu) ? gelu(s->g[f]) : silu(s->g[f])) * s->up[f];
-    s->g[f] = a + jit(m, DS_act, 5.0 * fabs(a));
+    /* stored: silu(g) and the product */
+    s->g[f] = a + jit(m, DS_act, 5.0 * fabs(a) + stores(m, 2, a));
   }
   dense(m, w->wd, D, F, s->g, s->tmp);
   residual(m, x, s->tmp, D);

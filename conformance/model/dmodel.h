@@ -69,6 +69,12 @@ const infini_model_config *dm_config(const dmodel *m);
  *  signs from splitmix64(@p seed); 0 turns it off. Set before streams run. */
 void dm_set_noise(dmodel *m, unsigned sites, uint64_t seed);
 
+/** The profile the noise models (docs/tolerances.md 11.5): u_t, the unit
+ *  roundoff of the factors every product reads (0: float32; 2^-11 TF32,
+ *  2^-8 bf16 autocast), u_o, that of every stored result (0: float32;
+ *  2^-8 bf16). The arithmetic stays float32 (u = 2^-24). Default 0, 0. */
+void dm_set_profile(dmodel *m, double u_t, double u_o);
+
 infini_status dm_stream_create(const dmodel *m, dm_stream **out);
 void dm_stream_free(dm_stream *s);
 

@@ -29,6 +29,7 @@
 #define TINY 256, 64, 2, 2, 2, 32, 128, 16
 #define TINY_GQA 256, 64, 2, 4, 2, 16, 128, 16
 #define SMALL 256, 256, 4, 4, 4, 64, 512, 32
+#define PROBE 256, 64, 2, 2, 2, 32, 128, 32
 #define LIN INFINI_UPDATE_LINEAR
 #define DEL INFINI_UPDATE_DELTA
 #define ROPE INFINI_POSITION_ROPE
@@ -42,13 +43,18 @@
 #define EPS_DEFAULT 0.0f
 #define EPS_VISIBLE 0x1p-6f
 static const mg_preset presets[] = {
-    {"tiny_linear_rope", TINY, LIN, ROPE, EPS_DEFAULT, 0x101, 0x201, 16},
-    {"tiny_delta_rope", TINY, DEL, ROPE, EPS_VISIBLE, 0x102, 0x202, 16},
-    {"tiny_linear_nopos", TINY, LIN, NOPOS, EPS_VISIBLE, 0x103, 0x203, 16},
-    {"tiny_delta_nopos", TINY, DEL, NOPOS, EPS_VISIBLE, 0x104, 0x204, 16},
-    {"tiny_gqa_delta_rope", TINY_GQA, DEL, ROPE, EPS_VISIBLE, 0x105, 0x205, 16},
-    {"small_linear_rope", SMALL, LIN, ROPE, EPS_DEFAULT, 0x106, 0x206, 16},
-    {"small_delta_rope", SMALL, DEL, ROPE, EPS_VISIBLE, 0x107, 0x207, 16},
+    {"tiny_linear_rope", TINY, LIN, ROPE, EPS_DEFAULT, 0x101, 0x201, 16, 0},
+    {"tiny_delta_rope", TINY, DEL, ROPE, EPS_VISIBLE, 0x102, 0x202, 16, 0},
+    {"tiny_linear_nopos", TINY, LIN, NOPOS, EPS_VISIBLE, 0x103, 0x203, 16, 0},
+    {"tiny_delta_nopos", TINY, DEL, NOPOS, EPS_VISIBLE, 0x104, 0x204, 16, 0},
+    {"tiny_gqa_delta_rope", TINY_GQA, DEL, ROPE, EPS_VISIBLE, 0x105, 0x205, 16, 0},
+    {"small_linear_rope", SMALL, LIN, ROPE, EPS_DEFAULT, 0x106, 0x206, 16, 0},
+    {"small_delta_rope", SMALL, DEL, ROPE, EPS_VISIBLE, 0x107, 0x207, 16, 0},
+    /* The probe of the coarse profiles (docs/tolerances.md 11.5): bugs
+     * whose effect scales with norm_eps and with the rotation angles
+     * (RMSNorm without eps, RoPE before the memory) stay visible under
+     * bf16-fp32 with norm_eps = 1/4, theta = 100 and N = 32. */
+    {"tiny_probe", PROBE, LIN, ROPE, 0x1p-2f, 0x108, 0x208, 16, 100.0f},
 };
 
 const mg_preset *mg_presets(size_t *n) {
@@ -71,6 +77,8 @@ infini_status mg_preset_config(const mg_preset *p, infini_model_config *c) {
   c->position = p->position;
   if (p->norm_eps > 0.0f)
     c->norm_eps = p->norm_eps;
+  if (p->rope_theta > 0.0f)
+    c->rope_theta = p->rope_theta;
   return st;
 }
 
@@ -152,6 +160,16 @@ static bool dm_run(dmodel *m, const int32_t *tok, ptrdiff_t n, double *logits,
   return ok;
 }
 
+bool mg_run_double(const infini_model *model, int mutant, const int32_t *tok, ptrdiff_t n,
+                   double *logits, double *hidden) {
+  dmodel *m = NULL;
+  if (dm_create(model, (dm_mutant)mutant, CAT_plain, &m) != INFINI_OK)
+    return false;
+  const bool ok = dm_run(m, tok, n, logits, hidden);
+  dm_free(m);
+  return ok;
+}
+
 /* Add each segment's deviation of the perturbed run (l1, h1) from the
  * clean one (l0, h0) to tol and, if given, to its site's part. */
 static void add_deviation(const infini_model_config *c, ptrdiff_t segments,
@@ -193,6 +211,14 @@ bool mg_tolerance(const infini_model *model, const int32_t *tok,
                   ptrdiff_t segments, const double *exp_logits,
                   const double *exp_hidden, double *tol, double *per_site,
                   char *err, size_t errlen) {
+  return mg_tolerance_profile(model, tok, segments, exp_logits, exp_hidden, 0.0, 0.0, tol,
+                              per_site, err, errlen);
+}
+
+bool mg_tolerance_profile(const infini_model *model, const int32_t *tok,
+                          ptrdiff_t segments, const double *exp_logits,
+                          const double *exp_hidden, double u_t, double u_o, double *tol,
+                          double *per_site, char *err, size_t errlen) {
   const infini_model_config *c = infini_model_get_config(model);
   const ptrdiff_t T = segments * c->segment_len, L = c->n_layers;
   const size_t cells = (size_t)(segments * (L + 1));
@@ -204,6 +230,7 @@ bool mg_tolerance(const infini_model *model, const int32_t *tok,
   for (unsigned site = 0; ok && site < DM_SITE_COUNT; site++) {
     /* Each site has its own sign stream, so adding a site does not change
      * the others' parts. */
+    dm_set_profile(m, u_t, u_o);
     dm_set_noise(m, 1u << site, UINT64_C(0x70100000) + site);
     ok = dm_run(m, tok, T, r.l1, r.h1);
     add_deviation(c, segments, T, r.l0, r.h0, r.l1, r.h1, tol,
@@ -290,7 +317,7 @@ static json_t *hexf(double x) {
   return json_string(b);
 }
 
-static json_t *config_json(const infini_model_config *c) {
+json_t *mg_config_json(const infini_model_config *c) {
   json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
                         "vocab_size", (json_int_t)c->vocab_size, "d_model",
                         (json_int_t)c->d_model, "n_layers", (json_int_t)c->n_layers,
@@ -336,7 +363,7 @@ static json_t *manifest_json(const mg_set *s) {
                         "schemaVersion", MG_SCHEMA_VERSION, "specVersion",
                         MG_SPEC_VERSION, "generatorVersion", generator,
                         "name", p->name);
-  json_object_set_new(m, "config", config_json(&s->config));
+  json_object_set_new(m, "config", mg_config_json(&s->config));
   json_object_set_new(m, "weights",
                       json_pack("{s:s, s:o, s:s}", "generator",
                                 "infini_model_write_random", "seed",
@@ -459,7 +486,7 @@ static bool check_header(json_t *m, const mg_set *s, char *err, size_t errlen) {
                 (long long)version, MG_SCHEMA, MG_SCHEMA_VERSION);
   if (strcmp(name, s->preset->name) != 0 || segments < 1 || strlen(sha) != 64)
     return fail(err, errlen, "manifest: name, segments or weights.sha256 invalid");
-  json_t *want = config_json(&s->config);
+  json_t *want = mg_config_json(&s->config);
   bool same = json_equal(want, json_object_get(m, "config"));
   json_decref(want);
   return same || fail(err, errlen, "manifest: config differs from preset %s", name);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "infini_model.h"
 
 #define MG_SCHEMA "infini-model-vectors"
@@ -26,6 +27,7 @@ typedef struct mg_preset {
   float norm_eps;     /* 0: the default (infini_model_config_init) */
   uint64_t weight_seed, token_seed;
   ptrdiff_t segments; /* segments stored in the set */
+  float rope_theta;   /* 0: the default */
 } mg_preset;
 
 /** The shipped presets (count in *n). */
@@ -83,6 +85,24 @@ bool mg_tolerance(const infini_model *model, const int32_t *tok,
                   ptrdiff_t segments, const double *exp_logits,
                   const double *exp_hidden, double *tol, double *per_site,
                   char *err, size_t errlen);
+
+/** The same under a model profile (docs/tolerances.md 11.5): every
+ *  product's factors rounded with unit roundoff u_t, every stored result
+ *  with u_o, float32 arithmetic; mg_tolerance is u_t = u_o = 0. */
+bool mg_tolerance_profile(const infini_model *model, const int32_t *tok,
+                          ptrdiff_t segments, const double *exp_logits,
+                          const double *exp_hidden, double u_t, double u_o, double *tol,
+                          double *per_site, char *err, size_t errlen);
+
+/** The independent double model (dmodel.h) over n tokens of the stream,
+ *  with a catalogue bug (a cat_id marked CAT_MODEL, or DM_NONE): logits
+ *  [n x V], hidden [L x n x D]. */
+bool mg_run_double(const infini_model *model, int mutant, const int32_t *tok, ptrdiff_t n,
+                   double *logits, double *hidden);
+
+/** The config as the manifests write it (integers, rule and position
+ *  names, floats as hex-float strings). */
+json_t *mg_config_json(const infini_model_config *c);
 
 /** Frobenius norm of the rows of segment s of tensor t (0..L-1 hidden,
  *  L logits) of [L x T x D] / [T x V] arrays of either precision. */

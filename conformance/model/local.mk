@@ -53,7 +53,20 @@ conformance_model_test_model_mutants_CPPFLAGS = $(model_golden_cppflags)
 conformance_model_test_model_mutants_CFLAGS = $(model_golden_cflags)
 conformance_model_test_model_mutants_LDADD = $(model_golden_ldadd)
 
+## Full-model conformance through the file workflow (model_files.c, also
+## in infini-conform): export, the profiles, every model bug located and
+## named, integrity.
+check_PROGRAMS += conformance/model/test-model-files
+conformance_model_test_model_files_SOURCES = conformance/model/test_model_files.c \
+	conformance/model/model_files.c conformance/model/model_files.h tests/tap.h
+conformance_model_test_model_files_CPPFLAGS = $(model_golden_cppflags) \
+	-DINFINI_BUILDDIR='"$(abs_top_builddir)"' -DINFINI_PKGDATADIR='"$(pkgdatadir)"'
+conformance_model_test_model_files_CFLAGS = $(model_golden_cflags)
+conformance_model_test_model_files_LDADD = conformance/model/libinfini_model_golden.la \
+	$(conform_ldadd)
+
 TESTS += conformance/model/test-model-golden conformance/model/test-model-mutants \
+	conformance/model/test-model-files \
 	conformance/model/test-model-regen.sh
 EXTRA_DIST += vectors/model/v1 conformance/model/test-model-regen.sh
 dist_doc_DATA += docs/drift.md
