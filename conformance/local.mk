@@ -71,7 +71,7 @@ TESTS += conformance/test-runner
 
 examplesdir = $(docdir)/examples
 dist_examples_DATA = conformance/examples/infini_numpy.py \
-	conformance/examples/infini_torch.py
+	conformance/examples/infini_torch.py conformance/examples/infini_model_torch.py
 dist_doc_DATA += docs/conformance.md
 
 ## Test scripts are generated from .in files so that they know configure's
@@ -81,6 +81,7 @@ conform_tests = \
 	conformance/test-conform-errors.sh \
 	conformance/test-conform-files.test \
 	conformance/test-conform-torch.test \
+	conformance/test-conform-model-torch.test \
 	conformance/test-conform-declare.sh
 TESTS += $(conform_tests)
 EXTRA_DIST += $(conform_tests:=.in)
@@ -100,6 +101,7 @@ conformance/test-conform-reports.sh: $(srcdir)/conformance/test-conform-reports.
 conformance/test-conform-errors.sh: $(srcdir)/conformance/test-conform-errors.sh.in
 conformance/test-conform-files.test: $(srcdir)/conformance/test-conform-files.test.in
 conformance/test-conform-torch.test: $(srcdir)/conformance/test-conform-torch.test.in
+conformance/test-conform-model-torch.test: $(srcdir)/conformance/test-conform-model-torch.test.in
 conformance/test-conform-declare.sh: $(srcdir)/conformance/test-conform-declare.sh.in
 
 ## The tests need the runner.
@@ -109,6 +111,9 @@ conformance/test-conform-files.log: infini-conform$(EXEEXT)
 ## ... and the PyTorch one the catalogue's reader (a check program).
 conformance/test-conform-torch.log: infini-conform$(EXEEXT) \
 	conformance/mutants/mutant-report$(EXEEXT)
+## ... and the model one where the double model's bugs first fail.
+conformance/test-conform-model-torch.log: infini-conform$(EXEEXT) \
+	conformance/mutants/mutant-report$(EXEEXT) conformance/model/test-model-files$(EXEEXT)
 
 ## The shell tests keep their work folder when they fail (to read it);
 ## make clean removes it either way (distcheck's distcleancheck needs that).

@@ -577,6 +577,11 @@ def run_model(folder, entry, prec, want_hidden):
         logits, hidden = forward(torch.from_numpy(tokens).to(prec.device), weights, cfg,
                                  prec, want_hidden)
     outputs = {"logits": logits, "hidden": hidden}
+    if not want_hidden:
+        # an earlier run's hidden.npy would be judged as this run's
+        stale, _ = file_of(folder, entry, "outputs", "hidden")
+        if os.path.isfile(stale) and not os.path.islink(stale):
+            os.remove(stale)
     for what, path in paths.items():
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         np.save(path, outputs[what].detach().to("cpu", torch.float32).contiguous().numpy())

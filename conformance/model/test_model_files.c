@@ -15,6 +15,9 @@
  *   of the table below, independently of the tolerance); under tf32 and
  *   bf16-fp32 each is rejected on some preset, but for the known gaps of
  *   COARSE_GAPS, which must stay unrejected (the list stays true);
+ * - with --places and --gaps it prints, for test-conform-model-torch,
+ *   where the double model's run of each bug first fails and the known
+ *   gaps;
  * - integrity: a stale, missing or misshapen output fails its model with a
  *   sentence; an index from another golden set, or a profile a model is
  *   not judged under, is refused.
@@ -342,8 +345,74 @@ static void preset_run(const char *name) {
   free(o.hidden);
 }
 
-int main(void) {
-  snprintf(work, sizeof work, "%s/conformance/test-output/model-files", INFINI_BUILDDIR);
+/* --places PRESET...: where the double model's run of each model bug of
+ * the catalogue first exceeds the fp32 tolerance, one line per preset and
+ * bug ("PRESET BUG SEGMENT TENSOR", 1-based; tensor L + 1 is the logits;
+ * "- -" where it passes): what test-conform-model-torch compares the
+ * PyTorch example's planted bugs with. */
+static int places(int n, char **names) {
+  for (int i = 0; i < n; i++) {
+    char err[1024] = "";
+    size_t count;
+    char cmd[8300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
+    if (system(cmd) != 0 ||
+        !mc_export(INFINI_SRCDIR "/vectors/model/v1", names[i], work, false, &count, err,
+                   sizeof err)) {
+      fprintf(stderr, "test-model-files: %s\n", err);
+      return 99;
+    }
+    mg_set s;
+    infini_model *model = NULL;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/model/%s/weights.safetensors", work, names[i]);
+    if (!mg_set_load(INFINI_SRCDIR "/vectors/model/v1", mg_preset_find(names[i]), &s, err,
+                     sizeof err) ||
+        infini_model_load(path, NULL, &model, err, sizeof err) != INFINI_OK) {
+      fprintf(stderr, "test-model-files: %s\n", err);
+      return 99;
+    }
+    const infini_model_config *c = &s.config;
+    outputs o = {NULL, NULL, {(size_t)s.tokens, (size_t)c->vocab_size},
+                 {(size_t)c->n_layers, (size_t)s.tokens, (size_t)c->d_model}};
+    o.logits = malloc(sizeof(float) * o.dl[0] * o.dl[1]);
+    o.hidden = malloc(sizeof(float) * o.dh[0] * o.dh[1] * o.dh[2]);
+    for (int id = 0; o.logits && o.hidden && id < CAT_COUNT; id++) {
+      const cat_entry *e = cat_get((cat_id)id);
+      mc_result r = {0};
+      if (e->kind != CAT_BUG || !(e->ops & CAT_MODEL))
+        continue;
+      if (!double_outputs(model, s.tok, s.tokens, id, &o) ||
+          !write_outputs(names[i], &o, true) || !check(TOL_FP32, false, &r, err, sizeof err)) {
+        fprintf(stderr, "test-model-files: %s: %s\n", e->name, err);
+        return 99;
+      }
+      if (r.failed)
+        printf("%s %s %td %td\n", names[i], e->name, r.fail_seg + 1, r.fail_tensor + 1);
+      else
+        printf("%s %s - -\n", names[i], e->name);
+      result_free(&r);
+    }
+    free(o.logits);
+    free(o.hidden);
+    infini_model_free(model);
+    mg_set_free(&s);
+  }
+  char cmd[8300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
+  return system(cmd) == 0 ? 0 : 99;
+}
+
+int main(int argc, char **argv) {
+  snprintf(work, sizeof work, "%s/conformance/test-output/model-files%s", INFINI_BUILDDIR,
+           argc > 1 ? "-places" : "");
+  if (argc > 1 && strcmp(argv[1], "--places") == 0)
+    return places(argc - 2, argv + 2);
+  if (argc == 2 && strcmp(argv[1], "--gaps") == 0) { /* "BUG PROFILE" per known gap */
+    for (size_t g = 0; g < sizeof coarse_gaps / sizeof coarse_gaps[0]; g++)
+      printf("%s %s\n", coarse_gaps[g].bug, coarse_gaps[g].profile);
+    return 0;
+  }
   char cmd[8300];
   snprintf(cmd, sizeof cmd, "mkdir -p '%s/conformance/test-output'", INFINI_BUILDDIR);
   if (system(cmd) != 0)

@@ -11,6 +11,9 @@
  *       instance of a parameterised entry), BACKEND the plugin's backend
  *       name, PROFILES the profiles that must reject it (comma-separated),
  *       DIAGNOSABLE yes or no.
+ *   mutant-report --list-model
+ *       one line per model-level bug of the catalogue: model NAME RULE
+ *       (the bugs a full-model example may plant)
  *   mutant-report --worst REPORT.json [BACKEND]
  *       from an infini-conform --json report, one line per backend (or for
  *       BACKEND only):
@@ -102,6 +105,17 @@ static int list(void) {
   printf("mutant %s %s fp32 %s yes\n", spec, be, spec);
   CAT_COMBINATIONS(COMBINATION)
 #undef COMBINATION
+  return 0;
+}
+
+/* --list-model: the model-level bugs, "model NAME RULE", one per line
+ * (what the full-model examples may plant: test-conform-model-torch). */
+static int list_model(void) {
+  for (int i = 0; i < CAT_COUNT; i++) {
+    const cat_entry *e = cat_get((cat_id)i);
+    if (e->kind == CAT_BUG && (e->ops & CAT_MODEL))
+      printf("model %s %s\n", e->name, e->rule);
+  }
   return 0;
 }
 
@@ -436,6 +450,8 @@ static int restricted(void) {
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--restricted") == 0)
     return restricted();
+  if (argc == 2 && strcmp(argv[1], "--list-model") == 0)
+    return list_model();
   if (argc == 2 && strcmp(argv[1], "--list") == 0)
     return list();
   if (argc == 2 && strcmp(argv[1], "--markdown") == 0)
@@ -444,7 +460,7 @@ int main(int argc, char **argv) {
     return worst(argv[2], argc == 4 ? argv[3] : NULL);
   if ((argc == 5 || argc == 6) && strcmp(argv[1], "--diagnosed") == 0)
     return diagnosed(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
-  fprintf(stderr, "usage: mutant-report --list | --markdown | --restricted\n"
+  fprintf(stderr, "usage: mutant-report --list | --list-model | --markdown | --restricted\n"
                   "       mutant-report --worst REPORT.json [BACKEND]\n"
                   "       mutant-report --diagnosed REPORT.json BACKEND ENTRY [FLAGS]\n");
   return 2;
