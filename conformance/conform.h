@@ -155,6 +155,9 @@ bool cf_selection_add(cf_selection *sel, const char *kind, const char *value,
 #define CF_INDEX_MAX ((size_t)64 << 20)
 /** Is dir empty (or absent)? */
 bool cf_dir_is_empty(const char *dir);
+/** dir and its missing parents (mkdir -p), each through the project's
+ *  folder maker (a link is refused). */
+bool cf_make_dirs(const char *dir, char *err, size_t errlen);
 /** The largest --include/--exclude/--xfail list read (1 MiB). */
 #define CF_LIST_MAX ((size_t)1 << 20)
 /** Read a list file (which = "include", "exclude", "xfail"). */

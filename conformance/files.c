@@ -128,7 +128,7 @@ static bool make_dir(const char *path, char *err, size_t errlen) {
 }
 
 /* DIR and any missing parent (mkdir -p), each through make_dir. */
-static bool make_dirs(const char *path, char *err, size_t errlen) {
+bool cf_make_dirs(const char *path, char *err, size_t errlen) {
   char part[PATH_MAX];
   if (snprintf(part, sizeof part, "%s", path) >= (int)sizeof part) {
     snprintf(err, errlen, "%.64s...: path too long", path);
@@ -241,7 +241,7 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
   char path[PATH_MAX], rel[PATH_MAX];
   if (force)
     remove_outputs(dir, cases, n);
-  if (!make_dirs(dir, err, errlen) || !join(path, sizeof path, dir, "in", err, errlen) ||
+  if (!cf_make_dirs(dir, err, errlen) || !join(path, sizeof path, dir, "in", err, errlen) ||
       !make_dir(path, err, errlen) || !join(path, sizeof path, dir, "out", err, errlen) ||
       !make_dir(path, err, errlen))
     return false;

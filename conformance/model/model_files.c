@@ -139,12 +139,16 @@ static size_t parse_list(const char *list, const mg_preset **out, size_t n_max, 
 
 static bool make_dirs(const char *dir, const char *preset, char *err, size_t errlen) {
   char path[PATH_MAX];
-  const char *parts[] = {"", "/model", "/model/%s", "/model/%s/out"};
+  const char *parts[] = {"/model", "/model/%s", "/model/%s/out"};
+  if (!cf_make_dirs(dir, err, errlen))
+    return false;
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
     char rel[256];
     snprintf(rel, sizeof rel, parts[i], preset);
     snprintf(path, sizeof path, "%s%s", dir, rel);
-    if (!is_dir(path) && fileio_make_dir(path, err, errlen) != INFINI_OK)
+    struct stat st; /* a link there is refused by the folder maker */
+    const bool real_dir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!real_dir && fileio_make_dir(path, err, errlen) != INFINI_OK)
       return false;
   }
   return true;
