@@ -185,7 +185,7 @@ static int parse_args(int argc, char **argv, options *o) {
     if (!o->operator_option && (ch == OPT_OP || ch == OPT_ID || ch == OPT_FLAG ||
                                 ch == OPT_INCLUDE || ch == OPT_EXCLUDE || ch == OPT_XFAIL ||
                                 ch == OPT_DECLARE || ch == OPT_VECTORS || ch == OPT_LIST))
-      o->operator_option = argv[optind - 1];
+      o->operator_option = longindex >= 0 ? long_options[longindex].name : "an option";
     switch (ch) {
     case 'b':
       if (o->n_backend_args == MAX_BACKENDS)
@@ -296,7 +296,7 @@ static int parse_args(int argc, char **argv, options *o) {
     return usage_error("--model applies to export (check finds the models in the "
                        "index)%s", "");
   if (o->model && o->operator_option)
-    return usage_error("--model exports whole models; %s selects operator cases, which "
+    return usage_error("--model exports whole models; --%s selects operator cases, which "
                        "are exported separately", o->operator_option);
   return -1;
 }
@@ -528,7 +528,7 @@ static int model_command(const options *o) {
     return CF_EXIT_PASS;
   }
   if (o->operator_option) {
-    cf_error("%s/index.json is a model export; %s selects operator cases", o->dir,
+    cf_error("%s/index.json is a model export; --%s selects operator cases", o->dir,
              o->operator_option);
     return CF_EXIT_USAGE;
   }

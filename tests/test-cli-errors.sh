@@ -484,7 +484,48 @@ quoted_newline_tests() {
   fi
 }
 
+# A model export (docs/conformance.md, "Checking a whole model"): hostile
+# outputs fail their model at once (exit 1), a hostile or forged index and
+# bad --model lists are one line and exit 2.
+model_export_tests() {
+  c=$conform
+  mx=$work/mexp
+  "$c" export "$mx" --model tiny_probe >/dev/null 2>&1 || { not_ok "infini-conform: cannot export a model"; return; }
+  o=$mx/model/tiny_probe/out
+  mkfifo "$o/logits.npy" && ln -s /dev/zero "$o/hidden.npy"
+  ${limit:+timeout $limit} "$c" check "$mx" --no-diagnose >"$work/mexp.out" 2>&1
+  rc=$?
+  if [ $rc = 1 ] && grep -q 'not a regular file' "$work/mexp.out"; then
+    ok "infini-conform: a FIFO as a model's logits fails the model at once (exit 1)"
+  else
+    not_ok "infini-conform: a FIFO as a model's logits: exit $rc"
+    sed -n '1,5p' "$work/mexp.out" | sed 's/^/#   /'
+  fi
+  rm -f "$o/logits.npy" && head -c 1000 "$top_srcdir/vectors/model/v1/tiny_probe/logits.npy" >"$o/logits.npy"
+  ${limit:+timeout $limit} "$c" check "$mx" --no-diagnose >"$work/mexp.out" 2>&1
+  rc=$?
+  if [ $rc = 1 ] && grep -q 'truncated' "$work/mexp.out"; then
+    ok "infini-conform: truncated logits fail the model (exit 1)"
+  else
+    not_ok "infini-conform: truncated logits: exit $rc"
+  fi
+  cp "$mx/index.json" "$work/mindex.json"
+  sed 's/"model": "tiny_probe"/"model": "..\/..\/etc"/' "$work/mindex.json" >"$mx/index.json"
+  expect_error "$c" 'model entry' "a model index naming no preset" check "$mx"
+  sed 's/"manifest_sha256": "./"manifest_sha256": "x/' "$work/mindex.json" >"$mx/index.json"
+  expect_error "$c" 'model-vectors' "a model index exported from another golden set" check "$mx"
+  cp "$work/mindex.json" "$mx/index.json"
+  expect_error "$c" 'profile|fp16' "a model checked under fp16" check "$mx" --profile fp16
+  expect_error "$c" 'junit' "a model check with --junit" check "$mx" --junit "$work/m.xml"
+  expect_error "$c" '--id' "a model check with an operator selection" check "$mx" --id 3
+  expect_error "$c" 'nope' "export --model naming no preset" export "$work/m2" --model nope
+  expect_error "$c" '--op' "export --model with --op" export "$work/m2" --model tiny_probe --op mix
+  expect_error "$c" 'not empty' "export --model into a folder that is not empty" \
+    export "$mx" --model tiny_probe
+}
+
 limit=10
+if [ -x "$conform" ]; then model_export_tests; else skip "model exports" "not built"; fi
 if [ -x "$conform" ]; then quoted_newline_tests; else skip "quoted newlines" "not built"; fi
 if [ -x "$conform" ]; then forged_vectors_tests; else skip "forged vectors" "not built"; fi
 if [ -x "$conform" ]; then stride_tests; else skip "strides" "not built"; fi
