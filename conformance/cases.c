@@ -39,6 +39,15 @@ const char *cf_default_vectors(void) {
   return INFINI_PKGDATADIR "/vectors/v2";
 }
 
+const char *cf_default_model_vectors(void) {
+  const char *env = getenv("INFINI_MODEL_VECTORS");
+  if (env && *env)
+    return env;
+  if (is_dir(INFINI_SRCDIR "/vectors/model/v1"))
+    return INFINI_SRCDIR "/vectors/model/v1";
+  return INFINI_PKGDATADIR "/model/v1";
+}
+
 /* docs/vectors.md, "Identity": (manifest file name, schemaVersion, tcId)
  * names a vector forever. */
 const char *cf_set_version(const vs_set *set) {

@@ -73,6 +73,9 @@ typedef struct cf_vectors {
  *  vectors/v2, else the installed $(pkgdatadir)/vectors/v2. An explicit
  *  --vectors wins over all. */
 const char *cf_default_vectors(void);
+/** The full-model golden set: $INFINI_MODEL_VECTORS, else the source
+ *  tree's vectors/model/v1, else the installed $(pkgdatadir)/model/v1. */
+const char *cf_default_model_vectors(void);
 
 /** Load every *.json manifest of dir (sorted by name), or dir itself when
  *  it is a file. false with one line in err on failure. */
@@ -153,8 +156,9 @@ bool cf_selection_add(cf_selection *sel, const char *kind, const char *value,
                       char *err, size_t errlen);
 /** The largest index.json check reads (64 MiB). */
 #define CF_INDEX_MAX ((size_t)64 << 20)
-/** Is dir empty (or absent)? */
-bool cf_dir_is_empty(const char *dir);
+/** May export write into dir: absent, or a directory that is empty (or
+ *  anything, with force)? false with a sentence in err. */
+bool cf_export_dir_ok(const char *dir, bool force, char *err, size_t errlen);
 /** dir and its missing parents (mkdir -p), each through the project's
  *  folder maker (a link is refused). */
 bool cf_make_dirs(const char *dir, char *err, size_t errlen);

@@ -107,7 +107,7 @@ static json_t *params_json(const vs_group *g) {
   return p;
 }
 
-bool cf_dir_is_empty(const char *dir) {
+static bool dir_is_empty(const char *dir) {
   DIR *d = opendir(dir);
   if (!d)
     return true;
@@ -225,19 +225,25 @@ static bool same_vectors(const cf_vectors *v, json_t *root, const char *dir,
   return true;
 }
 
+bool cf_export_dir_ok(const char *dir, bool force, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    return true;
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "%s exists and is not a directory", dir);
+    return false;
+  }
+  if (!force && !dir_is_empty(dir)) {
+    snprintf(err, errlen, "%s is not empty (choose a new directory, or --force)", dir);
+    return false;
+  }
+  return true;
+}
+
 bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *dir,
                bool force, char *err, size_t errlen) {
-  struct stat st;
-  if (stat(dir, &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) {
-      snprintf(err, errlen, "%s exists and is not a directory", dir);
-      return false;
-    }
-    if (!force && !cf_dir_is_empty(dir)) {
-      snprintf(err, errlen, "%s is not empty (choose a new directory, or --force)", dir);
-      return false;
-    }
-  }
+  if (!cf_export_dir_ok(dir, force, err, errlen))
+    return false;
   char path[PATH_MAX], rel[PATH_MAX];
   if (force)
     remove_outputs(dir, cases, n);

@@ -117,7 +117,7 @@ static void usage(FILE *f) {
       "\n"
       "Exit status: 0 when every required case passes, 1 when some fail, 2 for\n"
       "a usage error or unreadable or corrupt vector files.\n",
-      cf_default_vectors(), mc_default_model_vectors(), 20);
+      cf_default_vectors(), cf_default_model_vectors(), 20);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -515,7 +515,7 @@ static int write_reports(const options *o, const cf_report *rep) {
  * "Checking a whole model"). */
 static int model_command(const options *o) {
   char err[2048];
-  const char *mvdir = o->model_vectors ? o->model_vectors : mc_default_model_vectors();
+  const char *mvdir = o->model_vectors ? o->model_vectors : cf_default_model_vectors();
   if (strcmp(o->command, "export") == 0) {
     size_t n;
     if (!mc_export(mvdir, o->model, o->dir, o->force, &n, err, sizeof err)) {

@@ -51,8 +51,7 @@ conform_ldadd = conformance/libinfini_conform.la \
 bin_PROGRAMS += infini-conform
 infini_conform_SOURCES = conformance/infini-conform.c \
 	conformance/model/model_files.c conformance/model/model_files.h
-infini_conform_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS) \
-	-DINFINI_SRCDIR='"$(abs_top_srcdir)"' -DINFINI_PKGDATADIR='"$(pkgdatadir)"'
+infini_conform_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
 infini_conform_LDADD = conformance/model/libinfini_model_golden.la $(conform_ldadd)
 
 ## Judging and diagnosis on the shipped vectors (TAP).

@@ -487,28 +487,28 @@ quoted_newline_tests() {
 # A model export (docs/conformance.md, "Checking a whole model"): hostile
 # outputs fail their model at once (exit 1), a hostile or forged index and
 # bad --model lists are one line and exit 2.
+# model_fails PATTERN DESCRIPTION: check of the export $mx exits 1 and
+# says PATTERN.
+model_fails() {
+  ${limit:+timeout $limit} "$c" check "$mx" --no-diagnose >"$work/mexp.out" 2>&1
+  rc=$?
+  if [ $rc = 1 ] && grep -q "$1" "$work/mexp.out"; then
+    ok "infini-conform: $2 (exit 1)"
+  else
+    not_ok "infini-conform: $2: exit $rc"
+    sed -n '1,5p' "$work/mexp.out" | sed 's/^/#   /'
+  fi
+}
+
 model_export_tests() {
   c=$conform
   mx=$work/mexp
   "$c" export "$mx" --model tiny_probe >/dev/null 2>&1 || { not_ok "infini-conform: cannot export a model"; return; }
   o=$mx/model/tiny_probe/out
   mkfifo "$o/logits.npy" && ln -s /dev/zero "$o/hidden.npy"
-  ${limit:+timeout $limit} "$c" check "$mx" --no-diagnose >"$work/mexp.out" 2>&1
-  rc=$?
-  if [ $rc = 1 ] && grep -q 'not a regular file' "$work/mexp.out"; then
-    ok "infini-conform: a FIFO as a model's logits fails the model at once (exit 1)"
-  else
-    not_ok "infini-conform: a FIFO as a model's logits: exit $rc"
-    sed -n '1,5p' "$work/mexp.out" | sed 's/^/#   /'
-  fi
+  model_fails 'not a regular file' "a FIFO as a model's logits fails the model at once"
   rm -f "$o/logits.npy" && head -c 1000 "$top_srcdir/vectors/model/v1/tiny_probe/logits.npy" >"$o/logits.npy"
-  ${limit:+timeout $limit} "$c" check "$mx" --no-diagnose >"$work/mexp.out" 2>&1
-  rc=$?
-  if [ $rc = 1 ] && grep -q 'truncated' "$work/mexp.out"; then
-    ok "infini-conform: truncated logits fail the model (exit 1)"
-  else
-    not_ok "infini-conform: truncated logits: exit $rc"
-  fi
+  model_fails 'truncated' "truncated logits fail the model"
   cp "$mx/index.json" "$work/mindex.json"
   sed 's/"model": "tiny_probe"/"model": "..\/..\/etc"/' "$work/mindex.json" >"$mx/index.json"
   expect_error "$c" 'model entry' "a model index naming no preset" check "$mx"

@@ -60,7 +60,7 @@ check_PROGRAMS += conformance/model/test-model-files
 conformance_model_test_model_files_SOURCES = conformance/model/test_model_files.c \
 	conformance/model/model_files.c conformance/model/model_files.h tests/tap.h
 conformance_model_test_model_files_CPPFLAGS = $(model_golden_cppflags) \
-	-DINFINI_BUILDDIR='"$(abs_top_builddir)"' -DINFINI_PKGDATADIR='"$(pkgdatadir)"'
+	-DINFINI_BUILDDIR='"$(abs_top_builddir)"'
 conformance_model_test_model_files_CFLAGS = $(model_golden_cflags)
 conformance_model_test_model_files_LDADD = conformance/model/libinfini_model_golden.la \
 	$(conform_ldadd)

@@ -29,20 +29,6 @@
 
 /* ---- where things are ---------------------------------------------------- */
 
-static bool is_dir(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-const char *mc_default_model_vectors(void) {
-  const char *env = getenv("INFINI_MODEL_VECTORS");
-  if (env && *env)
-    return env;
-  if (is_dir(INFINI_SRCDIR "/vectors/model/v1"))
-    return INFINI_SRCDIR "/vectors/model/v1";
-  return INFINI_PKGDATADIR "/model/v1";
-}
-
 /* The export's files of preset p, relative to the export folder. They are
  * computed, never taken from the index: the folder under test cannot point
  * the judge at other files. */
@@ -259,17 +245,8 @@ bool mc_export(const char *mvdir, const char *list, const char *dir, bool force,
   *count = 0;
   if (n == 0)
     return false;
-  struct stat st;
-  if (stat(dir, &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) {
-      snprintf(err, errlen, "%s exists and is not a directory", dir);
-      return false;
-    }
-    if (!force && !cf_dir_is_empty(dir)) {
-      snprintf(err, errlen, "%s is not empty (choose a new directory, or --force)", dir);
-      return false;
-    }
-  }
+  if (!cf_export_dir_ok(dir, force, err, errlen))
+    return false;
   json_t *root = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:[], s:[]}", "format",
                            INDEX_FORMAT, "format_version", INDEX_VERSION, "spec_version",
                            INFINI_SPEC_VERSION, "tool", "infini-conform", "tool_version",

@@ -15,7 +15,7 @@
  *     the catalogue's model-level deviation it looks like.
  *
  * As for the operators, the judge comes from the exporter's golden set
- * (--model-vectors, else the default), never from the folder under test:
+ * (--model-vectors, else cf_default_model_vectors()), never from the folder under test:
  * the index records the manifest's SHA-256 and check refuses another.
  */
 #ifndef INFINI_CONFORMANCE_MODEL_FILES_H
@@ -25,10 +25,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "conformance/tolerance.h"
-
-/** $INFINI_MODEL_VECTORS, else the source tree's vectors/model/v1, else
- *  the installed $(pkgdatadir)/model/v1. */
-const char *mc_default_model_vectors(void);
 
 /** Model profiles: fp32, tf32, bf16-fp32 (autocast style). false, with a
  *  sentence in err, for the others. u_t, u_o: dm_set_profile's units. */
