@@ -335,6 +335,10 @@ void cf_atomic_abort(cf_atomic *a);
 
 /* ---- file workflow (files.c) --------------------------------------------- */
 
+/** A case as index.json describes it (case, file, version, tcId,
+ *  operator, comment, flags, verdict, params, inputs and outputs with
+ *  their shapes), without file names; a new jansson reference. */
+struct json_t *cf_case_json(const cf_case *c);
 /** Write the inputs of the cases and index.json to dir. */
 bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n,
                const char *dir, bool force, char *err, size_t errlen);

@@ -107,6 +107,45 @@ static json_t *params_json(const vs_group *g) {
   return p;
 }
 
+/* A case as the export index describes it, without file names (the
+ * in-memory API, conformance/api.c, gives the same description). */
+json_t *cf_case_json(const cf_case *c) {
+  const vs_test *t = c->test;
+  json_t *e = json_object();
+  char stem[300];
+  case_stem(c, stem, sizeof stem);
+  json_object_set_new(e, "case", json_string(stem));
+  json_object_set_new(e, "file", json_string(c->set->file));
+  json_object_set_new(e, "version", json_string(cf_set_version(c->set)));
+  json_object_set_new(e, "tcId", json_integer(t->id));
+  json_object_set_new(e, "operator", json_string(vs_op_name(c->group->op)));
+  json_object_set_new(e, "comment", json_string(t->comment ? t->comment : ""));
+  json_t *flags = json_array();
+  for (int f = 0; f < t->n_flags; f++)
+    json_array_append_new(flags, json_string(t->flags[f]));
+  json_object_set_new(e, "flags", flags);
+  json_object_set_new(e, "verdict", json_string(t->result == VS_ACCEPTABLE ? "acceptable" : "valid"));
+  json_object_set_new(e, "params", params_json(c->group));
+  json_t *inputs = json_object();
+  for (int k = 0; k < t->n_inputs; k++) {
+    const vs_tensor *in = &t->inputs[k];
+    json_t *d = json_object();
+    json_object_set_new(d, "shape", shape_json(in));
+    json_object_set_new(d, "dtype", json_string(in->dtype == VS_F64 ? "float64" : "float32"));
+    json_object_set_new(inputs, in->name, d);
+  }
+  json_object_set_new(e, "inputs", inputs);
+  json_t *outputs = json_object();
+  for (int o = 0; o < t->outputs.count; o++) {
+    const vs_tensor *out = &t->outputs.items[o].expected;
+    json_t *d = json_object();
+    json_object_set_new(d, "shape", shape_json(out));
+    json_object_set_new(outputs, out->name, d);
+  }
+  json_object_set_new(e, "outputs", outputs);
+  return e;
+}
+
 static bool dir_is_empty(const char *dir) {
   DIR *d = opendir(dir);
   if (!d)
@@ -266,44 +305,21 @@ bool cf_export(const cf_vectors *v, const cf_case *cases, size_t n, const char *
   for (size_t i = 0; i < n && ok; i++) {
     const cf_case *c = &cases[i];
     const vs_test *t = c->test;
-    json_t *e = json_object();
-    char stem[300];
-    case_stem(c, stem, sizeof stem);
-    json_object_set_new(e, "case", json_string(stem));
-    json_object_set_new(e, "file", json_string(c->set->file));
-    json_object_set_new(e, "version", json_string(cf_set_version(c->set)));
-    json_object_set_new(e, "tcId", json_integer(t->id));
-    json_object_set_new(e, "operator", json_string(vs_op_name(c->group->op)));
-    json_object_set_new(e, "comment", json_string(t->comment ? t->comment : ""));
-    json_t *flags = json_array();
-    for (int f = 0; f < t->n_flags; f++)
-      json_array_append_new(flags, json_string(t->flags[f]));
-    json_object_set_new(e, "flags", flags);
-    json_object_set_new(e, "verdict", json_string(t->result == VS_ACCEPTABLE ? "acceptable" : "valid"));
-    json_object_set_new(e, "params", params_json(c->group));
-    json_t *inputs = json_object();
+    json_t *e = cf_case_json(c);
+    json_t *inputs = json_object_get(e, "inputs");
     for (int k = 0; k < t->n_inputs && ok; k++) {
       const vs_tensor *in = &t->inputs[k];
       tensor_path(c, "in", in->name, rel, sizeof rel);
       ok = join(path, sizeof path, dir, rel, err, errlen) &&
            cf_npy_write(path, in->dtype, in->ndim, in->dims, in->data, err, errlen);
-      json_t *d = json_object();
-      json_object_set_new(d, "file", json_string(rel));
-      json_object_set_new(d, "shape", shape_json(in));
-      json_object_set_new(d, "dtype", json_string(in->dtype == VS_F64 ? "float64" : "float32"));
-      json_object_set_new(inputs, in->name, d);
+      json_object_set_new(json_object_get(inputs, in->name), "file", json_string(rel));
     }
-    json_object_set_new(e, "inputs", inputs);
-    json_t *outputs = json_object();
+    json_t *outputs = json_object_get(e, "outputs");
     for (int o = 0; o < t->outputs.count; o++) {
       const vs_tensor *out = &t->outputs.items[o].expected;
       tensor_path(c, "out", out->name, rel, sizeof rel);
-      json_t *d = json_object();
-      json_object_set_new(d, "file", json_string(rel));
-      json_object_set_new(d, "shape", shape_json(out));
-      json_object_set_new(outputs, out->name, d);
+      json_object_set_new(json_object_get(outputs, out->name), "file", json_string(rel));
     }
-    json_object_set_new(e, "outputs", outputs);
     json_array_append_new(list, e);
   }
   json_object_set_new(root, "cases", list);

@@ -48,6 +48,18 @@ conform_ldadd = conformance/libinfini_conform.la \
 	vectors/libinfini_vectors.la ref/libinfini_oracle.la \
 	$(JANSSON_LIBS) $(NETTLE_LIBS) -lm
 
+## libinfini-conform (installed, include/infini_conform.h): the same modules
+## behind the in-memory judging API, for C callers and the Python package
+## (python/infini, through ctypes). Only infini_conform_* is exported; the
+## vector reader, the tolerance model and the double implementation the
+## diagnoser runs are linked in.
+lib_LTLIBRARIES += libinfini-conform.la
+libinfini_conform_la_SOURCES = conformance/api.c
+libinfini_conform_la_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+libinfini_conform_la_LIBADD = $(conform_ldadd)
+libinfini_conform_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(INFINI_LT_VERSION) \
+	-export-symbols-regex '^infini_conform_'
+
 bin_PROGRAMS += infini-conform
 infini_conform_SOURCES = conformance/infini-conform.c \
 	conformance/model/model_files.c conformance/model/model_files.h
