@@ -80,6 +80,9 @@ default_skip="$default_skip conformance/test-conform-torch.test
 # model's runs, over ten minutes emulated); its readers and writers are
 # the operator workflow's, which test-conform-files runs here.
 default_skip="$default_skip conformance/model/test-model-files"
+# The Python package loads the library into the host's python3, which
+# cannot load a foreign architecture's.
+default_skip="$default_skip python/test-python.test"
 skip=$(echo ${CROSS_CHECK_SKIP-$default_skip}) # one line, single spaces
 # On s390x test-model-golden runs the float model of the ref backend only:
 # the question there is whether the model's files read right on a

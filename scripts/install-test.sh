@@ -88,8 +88,8 @@ say "prefix $prefix, infini $version"
 static=yes
 grep -q "^old_library=''" "$libdir/libinfini.la" 2>/dev/null && static=no
 [ "$static" = no ] || [ -e "$libdir/libinfini.a" ] || fail "not installed: $libdir/libinfini.a"
-for f in "$libdir/libinfini.so" \
-         "$includedir/infini.h" "$includedir/infini_model.h" \
+for f in "$libdir/libinfini.so" "$libdir/libinfini-conform.so" \
+         "$includedir/infini.h" "$includedir/infini_model.h" "$includedir/infini_conform.h" \
          "$datadir/infini/vectors/v1" "$datadir/infini/vectors/v2" "$datadir/infini/vectors/schema"; do
   [ -e "$f" ] || fail "not installed: $f"
 done
@@ -114,6 +114,20 @@ if $CC $warn "$consumer_src" -o "$tmp/consumer" \
   fi
 else
   fail "the consumer does not build against the shared library: $(head -n 3 "$tmp/cc.log")"
+fi
+
+# The judging library (include/infini_conform.h): a C program judges an
+# implementation in memory against the installed vectors, which it finds
+# by itself (tests/install/conform_consumer.c).
+conform_src=${consumer_src%/*}/conform_consumer.c
+# shellcheck disable=SC2046
+if $CC $warn "$conform_src" -o "$tmp/conform_consumer" \
+     $($pkgconf --cflags --libs infini-conform) -lm 2>"$tmp/cc.log"; then
+  (cd / && LD_LIBRARY_PATH="$libdir" "$tmp/conform_consumer") >"$tmp/conform.out" 2>&1 ||
+    fail "the judge in memory: $(cat "$tmp/conform.out")"
+  say "judge in memory: $(head -n 1 "$tmp/conform.out")"
+else
+  fail "conform_consumer.c does not build through pkg-config infini-conform: $(head -n 3 "$tmp/cc.log")"
 fi
 
 # Static: libinfini.a and, through Libs.private and Requires.private,

@@ -40,6 +40,18 @@ version=$(pkg-config --modversion infini)
 [ $rc = 0 ] && grep -q "^libinfini $version " "$work/run.out"
 ok $? "consumer runs from the build tree (exit $rc): $(head -n 1 "$work/run.out"); pkg-config says $version"
 
+# The judging library: a C program judges an implementation in memory
+# (tests/install/conform_consumer.c), through infini-conform-uninstalled.pc.
+if [ -f "$build/.libs/libinfini-conform.so" ] || [ -n "$static" ]; then
+  # shellcheck disable=SC2046
+  ${CC:-cc} $INFINI_TEST_CFLAGS $(pkg-config --cflags infini-conform) \
+    "$srcdir/tests/install/conform_consumer.c" -o "$work/conform_consumer" \
+    $(pkg-config $static --libs infini-conform) $INFINI_TEST_LDFLAGS -lm >"$work/cc2.out" 2>&1
+  ok $? "conform_consumer.c compiles and links through pkg-config infini-conform: $(head -n 1 "$work/cc2.out")"
+  "$work/conform_consumer" >"$work/run2.out" 2>&1
+  ok $? "the judge in memory: $(head -n 1 "$work/run2.out")"
+fi
+
 echo "1..$n"
 [ $failed = 0 ] && rm -rf "$work"
 [ $failed = 0 ]

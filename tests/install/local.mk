@@ -5,7 +5,8 @@
 ## - .ci/run also runs it on a release tarball installed into a temporary
 ##   prefix, with the source and build trees deleted, which proves that an
 ##   installed infini-conform finds the installed vectors.
-EXTRA_DIST += scripts/install-test.sh tests/install/consumer.c
+EXTRA_DIST += scripts/install-test.sh tests/install/consumer.c \
+	tests/install/conform_consumer.c
 installcheck-local:
 	CC='$(CC)' MAKE='$(MAKE)' $(SHELL) '$(srcdir)/scripts/install-test.sh' \
 	  --prefix '$(DESTDIR)$(prefix)'
