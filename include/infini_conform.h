@@ -66,6 +66,8 @@ typedef struct infini_conform_verdict {
  * Open a golden vector set: a directory of manifests or one manifest.
  * @param vectors the set, or NULL for the default ($INFINI_VECTORS, else the
  *        source tree's vectors/v2, else the installed one)
+ * @param err receives one line on failure (may be NULL)
+ * @param errlen the size of err
  * @return the set, or NULL with one line in err
  */
 infini_conform_set *infini_conform_open(const char *vectors, char *err, size_t errlen);
@@ -79,7 +81,11 @@ const char *infini_conform_vectors(const infini_conform_set *set);
 /**
  * Restrict the selection before infini_conform_load() (OR within a kind,
  * AND across kinds, as infini-conform's --op, --id and --flag).
+ * @param set the set
  * @param kind "op", "id" (FILE:TCID, FILE:*, TCID) or "flag"
+ * @param pattern an operator name, a case pattern or a flag
+ * @param err receives one line on failure (may be NULL)
+ * @param errlen the size of err
  * @return 0, or -1 with one line in err (bad kind or pattern, already loaded)
  */
 int infini_conform_select(infini_conform_set *set, const char *kind, const char *pattern,
@@ -97,9 +103,12 @@ int infini_conform_declare(infini_conform_set *set, const char *list, char *err,
 
 /**
  * Select the cases and read their tensors (checking every file's SHA-256).
+ * @param set the set
  * @param profile the profile the applicability of a case is decided under
  *        (a declared eps, and float16's range: docs/conformance.md); NULL
  *        for fp32
+ * @param err receives one line on failure (may be NULL)
+ * @param errlen the size of err
  * @return the number of selected cases, or -1 with one line in err
  */
 ptrdiff_t infini_conform_load(infini_conform_set *set, const char *profile, char *err,
@@ -125,13 +134,18 @@ const void *infini_conform_case_input(const infini_conform_set *set, ptrdiff_t i
 
 /**
  * Judge the outputs an implementation computed for case i.
+ * @param set the loaded set
+ * @param i the case, 0 <= i < the count infini_conform_load() returned
  * @param profile fp32, tf32, bf16-fp32, fp16-fp32, bf16, fp16
  *        (docs/tolerances.md)
- * @param n number of outputs given; names[k] names output k, data[k] its
- *        float32 values in C order, ndims[k] and dims[k] its shape. An
- *        expected output not given, or given with another shape, fails the
- *        case with a message saying so.
+ * @param n number of outputs given. An expected output not given, or given
+ *        with another shape, fails the case with a message saying so.
+ * @param names names[k] names output k
+ * @param data data[k]: its float32 values in C order
+ * @param ndims ndims[k]: its number of dimensions
+ * @param dims dims[k]: its shape
  * @param flags 0 or INFINI_CONFORM_DIAGNOSE
+ * @param v receives the verdict
  * @return 0 with v filled (pass or fail), or -1 for a bad call (out-of-range
  *         i, unknown profile or output name, NULL), with the reason in
  *         v->message
