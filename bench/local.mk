@@ -2,8 +2,11 @@
 ## docs/performance.md. The baseline (OpenBLAS + Sleef + loops) and the
 ## AVX-512 peak kernel are compiled with the AVX-512 flags, the AVX2 peak
 ## kernel with the AVX2 flags (empty off x86: they then report nothing).
+## A conformance-only build has no benchmark (no test runs it).
+if !CONFORMANCE_ONLY
 noinst_PROGRAMS += bench/infini-bench
 noinst_LTLIBRARIES += bench/libbench_avx512.la bench/libbench_avx2.la
+endif
 bench_libbench_avx512_la_SOURCES = bench/baseline.c bench/baseline.h bench/peak.inc
 bench_libbench_avx512_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX512)
 bench_libbench_avx2_la_SOURCES = bench/peak_avx2.c bench/peak.inc

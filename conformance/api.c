@@ -183,7 +183,7 @@ static bool gather_outputs(const cf_case *c, int n, const char *const *names,
     for (int k = 0; k < n; k++) {
       if (strcmp(names[k], want->name) != 0)
         continue;
-      bool same = ndims[k] == want->ndim && data[k] != NULL;
+      bool same = ndims[k] == want->ndim && data[k] != NULL && dims[k] != NULL;
       for (int d = 0; same && d < want->ndim; d++)
         same = dims[k][d] == want->dims[d];
       if (!same) {
@@ -195,8 +195,8 @@ static bool gather_outputs(const cf_case *c, int n, const char *const *names,
           snprintf(need + strlen(need), sizeof need - strlen(need), "%s%zu", d ? ", " : "",
                    want->dims[d]);
         cf_buf b = {0};
-        if (!data[k])
-          cf_buf_printf(&b, "no data (NULL)");
+        if (!data[k] || !dims[k])
+          cf_buf_printf(&b, "no data or no shape (NULL)");
         else
           cf_buf_printf(&b, "shape (%s), expected (%s)", have, need);
         got->missing[g] = cf_buf_take(&b);

@@ -73,6 +73,13 @@ conformance_test_diagnose_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 conformance_test_diagnose_LDADD = $(conform_ldadd)
 TESTS += conformance/test-diagnose
 
+## The judging API on bad calls and its verdicts (TAP), through the
+## installed library's interface only.
+check_PROGRAMS += conformance/test-api
+conformance_test_api_SOURCES = conformance/test_api.c tests/tap.h
+conformance_test_api_LDADD = libinfini-conform.la -lm
+TESTS += conformance/test-api
+
 ## The runner's guards: stray writes, modified inputs, kernel errors (TAP).
 check_PROGRAMS += conformance/test-runner
 conformance_test_runner_SOURCES = conformance/test_runner.c tests/tap.h

@@ -1,6 +1,17 @@
-## Model command-line tools (issue 5).
+## Model command-line tools (issue 5). A conformance-only build leaves
+## them out of make and make install; make check builds them for
+## tests/test-cli-errors.sh.
+model_tools = tools/infini-run tools/infini-weights
+if CONFORMANCE_ONLY
+EXTRA_PROGRAMS += $(model_tools)
+## (The log is named through a variable: a rule automake can read would
+## replace the test's own rule.)
+cli_errors_log = tests/test-cli-errors.sh.log
+$(cli_errors_log): tools/infini-run$(EXEEXT) tools/infini-weights$(EXEEXT)
+else
+bin_PROGRAMS += $(model_tools)
+endif
 ## infini-run: stream tokens through a model with constant memory.
-bin_PROGRAMS += tools/infini-run
 ## It reuses the project's reader and writer (src/fileio.c, not exported
 ## by libinfini; the vector library carries it) and the vector library's .npy encoder and splitmix64; nettle hashes the
 ## logits and the argmax trace.
@@ -10,6 +21,5 @@ tools_infini_run_LDADD = libinfini.la vectors/libinfini_vectors.la \
 	$(NETTLE_LIBS) -lm
 
 ## infini-weights: write deterministic random weights (safetensors).
-bin_PROGRAMS += tools/infini-weights
 tools_infini_weights_SOURCES = tools/infini-weights.c
 tools_infini_weights_LDADD = libinfini.la vectors/libinfini_vectors.la -lm

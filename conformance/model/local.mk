@@ -28,8 +28,14 @@ conformance_model_libinfini_model_golden_la_SOURCES = \
 conformance_model_libinfini_model_golden_la_CPPFLAGS = $(model_golden_cppflags)
 conformance_model_libinfini_model_golden_la_CFLAGS = $(model_golden_cflags)
 
-noinst_PROGRAMS += conformance/model/infini-model-vectors \
-	conformance/model/infini-drift
+model_golden_tools = conformance/model/infini-model-vectors conformance/model/infini-drift
+if CONFORMANCE_ONLY
+EXTRA_PROGRAMS += $(model_golden_tools)
+model_regen_log = conformance/model/test-model-regen.sh.log
+$(model_regen_log): conformance/model/infini-model-vectors$(EXEEXT)
+else
+noinst_PROGRAMS += $(model_golden_tools)
+endif
 conformance_model_infini_model_vectors_SOURCES = \
 	conformance/model/infini-model-vectors.c
 conformance_model_infini_model_vectors_CPPFLAGS = $(model_golden_cppflags)

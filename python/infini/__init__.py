@@ -137,7 +137,10 @@ class CaseSet:
             self._handle = None
 
     def __del__(self):
-        self.close()
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone
+            pass
 
     def __len__(self):
         return len(self._cases)

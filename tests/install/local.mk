@@ -7,6 +7,10 @@
 ##   installed infini-conform finds the installed vectors.
 EXTRA_DIST += scripts/install-test.sh tests/install/consumer.c \
 	tests/install/conform_consumer.c
+## A conformance-only build installs no model tools.
+if CONFORMANCE_ONLY
+install_test_env = INFINI_CONFORMANCE_ONLY=yes
+endif
 installcheck-local:
-	CC='$(CC)' MAKE='$(MAKE)' $(SHELL) '$(srcdir)/scripts/install-test.sh' \
+	$(install_test_env) CC='$(CC)' MAKE='$(MAKE)' $(SHELL) '$(srcdir)/scripts/install-test.sh' \
 	  --prefix '$(DESTDIR)$(prefix)'
