@@ -13,3 +13,13 @@ tools_infini_run_LDADD = libinfini.la vectors/libinfini_vectors.la \
 bin_PROGRAMS += tools/infini-weights
 tools_infini_weights_SOURCES = tools/infini-weights.c
 tools_infini_weights_LDADD = libinfini.la vectors/libinfini_vectors.la -lm
+
+## infini-capacity: capacity and forgetting of the compressive memory
+## through the public API (docs/capacity.md). The experiments live in
+## tools/capacity.c, which tests/test_capacity.c links too. It writes its
+## CSV through the project's writer (src/fileio.c, carried by the vector
+## library) and draws with the vectors' splitmix64 (vectors/prng.h).
+bin_PROGRAMS += tools/infini-capacity
+tools_infini_capacity_SOURCES = tools/infini-capacity.c tools/capacity.c \
+	tools/capacity.h
+tools_infini_capacity_LDADD = libinfini.la vectors/libinfini_vectors.la -lm
