@@ -123,7 +123,10 @@ static void score(const float *a, const float *v, ptrdiff_t dv,
     const float *ap = a + p * dv, *vp = v + (probe0 + p) * dv;
     const double aa = dot(ap, ap, dv), vv = dot(vp, vp, dv);
     const double av = dot(ap, vp, dv);
-    err += sqrt(fmax(aa - 2 * av + vv, 0.0) / vv);
+    double miss = 0; /* |a - v|^2 summed directly: exactly 0 iff a == v */
+    for (ptrdiff_t c = 0; c < dv; c++)
+      miss += ((double)ap[c] - vp[c]) * ((double)ap[c] - vp[c]);
+    err += sqrt(miss / vv);
     const double own = aa > 0 ? av / sqrt(aa * vv) : 0.0;
     cs += own;
     /* identified when no other candidate is at least as close */
