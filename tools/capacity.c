@@ -219,14 +219,17 @@ static infini_status lsq_and_overlap(const cap_memory *mem, trial *t,
   if (!st)
     st = infini_feature_map(mem->ctx, n, dk, t->k, dk, f, dk);
   if (!st) {
-    double self = 0, cross = 0;
+    double self = 0, cross = 0, self2 = 0, cross2 = 0;
     for (ptrdiff_t i = 0; i < n; i++)
-      for (ptrdiff_t j = 0; j < n; j++)
-        *(i == j ? &self : &cross) += dot(f + i * dk, f + j * dk, dk);
-    out->overlap = n > 1 && self > 0
-                       ? cross / ((double)n * (double)(n - 1)) /
-                             (self / (double)n)
-                       : 0.0;
+      for (ptrdiff_t j = 0; j < n; j++) {
+        const double w = dot(f + i * dk, f + j * dk, dk);
+        *(i == j ? &self : &cross) += w;
+        *(i == j ? &self2 : &cross2) += w * w;
+      }
+    const double pairs = (double)n * (double)(n - 1);
+    const bool some = n > 1 && self > 0;
+    out->overlap = some ? cross / pairs / (self / (double)n) : 0.0;
+    out->overlap_rms = some ? sqrt(cross2 / pairs / (self2 / (double)n)) : 0.0;
     lsq_fit(f, n, dk, t->v, dv, q, fit, t->a);
     score(t->a, t->v, dv, 0, n, n, &out->lsq);
   }
@@ -302,4 +305,30 @@ double cap_half_life(const double *curve, ptrdiff_t count) {
       return (double)(s - 1) + (drop > 0 ? (curve[s - 1] - half) / drop : 0);
     }
   return -1;
+}
+
+double cap_theory_cos(ptrdiff_t n, double overlap_rms) {
+  return 1 / sqrt(1 + (double)(n - 1) * overlap_rms * overlap_rms);
+}
+
+/* Standard normal density and distribution function. */
+static double normal_pdf(double t) { return exp(-t * t / 2) / sqrt(2 * M_PI); }
+static double normal_cdf(double t) { return erfc(-t / sqrt(2)) / 2; }
+
+double cap_theory_top1(ptrdiff_t n, ptrdiff_t d_value, double overlap,
+                       double overlap_rms) {
+  if (n == 1)
+    return 1;
+  const double dv = (double)d_value, r = overlap, r2 = overlap_rms;
+  const double margin = (1 - r) * sqrt(dv);
+  const double noise = sqrt(1 + (double)(n - 1) * r2 * r2);
+  const double spread = sqrt(noise * noise + dv * fmax(r2 * r2 - r * r, 0));
+  /* P(own + noise*t > every other), the others independent:
+   * integral of pdf(t) cdf((margin + noise t) / spread)^(n-1) dt */
+  double p = 0;
+  const double h = 1.0 / 64;
+  for (double t = -10; t <= 10; t += h)
+    p += normal_pdf(t) *
+         pow(normal_cdf((margin + noise * t) / spread), (double)(n - 1)) * h;
+  return fmin(p, 1.0);
 }

@@ -47,7 +47,8 @@ typedef struct cap_metrics {
 typedef struct cap_capacity_result {
   cap_metrics memory; /**< the memory (M, z) written by the rule */
   cap_metrics lsq;    /**< the least-squares linear map over sigma(K) */
-  double overlap;     /**< mean sigma(k_i).sigma(k_j) / mean |sigma(k_i)|^2 */
+  double overlap;     /**< r: mean w_ij / mean w_ii, w_ij = sigma(k_i).sigma(k_j) */
+  double overlap_rms; /**< r_rms: sqrt(mean w_ij^2 / mean w_ii^2), i != j */
 } cap_capacity_result;
 
 /** The seed of one trial: a splitmix64 mix of the user's seed and the
@@ -87,6 +88,15 @@ infini_status cap_needles_trial(const cap_memory *mem,
                                 double depth, ptrdiff_t length,
                                 ptrdiff_t seg_len, uint64_t seed,
                                 cap_metrics *out);
+
+/** The linear rule's cosine predicted from the overlap (docs/capacity.md,
+ *  "Theory"): 1 / sqrt(1 + (n - 1) r_rms^2). */
+double cap_theory_cos(ptrdiff_t n, double overlap_rms);
+
+/** The linear rule's top-1 predicted from the overlaps with independent
+ *  Gaussian noise per candidate (docs/capacity.md, "Theory"). */
+double cap_theory_top1(ptrdiff_t n, ptrdiff_t d_value, double overlap,
+                       double overlap_rms);
 
 /** The first s (linearly interpolated between grid points) at which
  *  curve[s] falls to half of curve[0]; -1 when it never does. */

@@ -474,7 +474,7 @@ static infini_status capacity_point(run *r, cap_memory *mem,
                                     const cap_keyspec *k, ptrdiff_t n,
                                     ptrdiff_t segments) {
   stats memory = {0}, lsq = {0};
-  stat overlap = {0};
+  stat overlap = {0}, overlap_rms = {0};
   const uint64_t tag = point_tag(k, mem->d_key, (uint64_t)n, 0);
   for (ptrdiff_t t = 0; t < r->o->trials; t++) {
     cap_capacity_result res;
@@ -486,12 +486,17 @@ static infini_status capacity_point(run *r, cap_memory *mem,
     stats_add(&memory, &res.memory);
     stats_add(&lsq, &res.lsq);
     stat_add(&overlap, res.overlap);
+    stat_add(&overlap_rms, res.overlap_rms);
   }
   print_point(r, rule_name(mem->rule), k, mem->d_key, mem->d_value);
   fprintf(r->out, ",%td,%td,%td", segments, n, r->o->trials);
   stats_print(r->out, &memory);
   stats_print(r->out, &lsq);
-  fprintf(r->out, ",%.6g\n", overlap.sum / (double)overlap.count);
+  const double ov = overlap.sum / (double)overlap.count;
+  const double ov_rms = overlap_rms.sum / (double)overlap_rms.count;
+  fprintf(r->out, ",%.6g,%.6g,%.6g,%.6g\n", ov, ov_rms,
+          cap_theory_cos(n, ov_rms),
+          cap_theory_top1(n, mem->d_value, ov, ov_rms));
   progress(r);
   return INFINI_OK;
 }
@@ -630,7 +635,8 @@ static long count_points(const options *o) {
 static void print_header(const options *o, FILE *f) {
   static const char *const columns[] = {
       "segments,n,trials," METRIC_COLUMNS
-      ",lsq_err,lsq_err_se,lsq_cos,lsq_cos_se,lsq_top1,lsq_top1_se,overlap",
+      ",lsq_err,lsq_err_se,lsq_cos,lsq_cos_se,lsq_top1,lsq_top1_se,overlap,"
+      "overlap_rms,cos_theory,top1_theory",
       "items,segment_len,later,trials," METRIC_COLUMNS ",half_life",
       "needles,depth,length,segment_len,trials," METRIC_COLUMNS};
   fprintf(f, POINT_COLUMNS ",%s\n", columns[o->cmd]);
