@@ -6,4 +6,5 @@ dist_man1_MANS = \
 	man/infini-conform.1 \
 	man/infini-vectors.1 \
 	man/infini-run.1 \
-	man/infini-weights.1
+	man/infini-weights.1 \
+	man/infini-capacity.1

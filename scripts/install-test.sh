@@ -95,7 +95,7 @@ for f in "$libdir/libinfini.so" \
 done
 tools=$(ls "$bindir" 2>/dev/null | grep '^infini-' || true)
 [ -n "$tools" ] || fail "no infini-* program in $bindir"
-for t in infini-conform infini-vectors infini-run infini-weights; do
+for t in infini-conform infini-vectors infini-run infini-weights infini-capacity; do
   [ -x "$bindir/$t" ] || fail "not installed: $bindir/$t"
 done
 

@@ -119,6 +119,9 @@ static void score(const float *a, const float *v, ptrdiff_t dv,
                   ptrdiff_t probe0, ptrdiff_t probes, ptrdiff_t candidates,
                   cap_metrics *out) {
   double err = 0, cs = 0, top = 0;
+  double *norm = malloc((size_t)candidates * sizeof *norm);
+  for (ptrdiff_t j = 0; norm && j < candidates; j++)
+    norm[j] = sqrt(dot(v + j * dv, v + j * dv, dv));
   for (ptrdiff_t p = 0; p < probes; p++) {
     const float *ap = a + p * dv, *vp = v + (probe0 + p) * dv;
     const double aa = dot(ap, ap, dv), vv = dot(vp, vp, dv);
@@ -127,7 +130,7 @@ static void score(const float *a, const float *v, ptrdiff_t dv,
     for (ptrdiff_t c = 0; c < dv; c++)
       miss += ((double)ap[c] - vp[c]) * ((double)ap[c] - vp[c]);
     err += sqrt(miss / vv);
-    const double own = aa > 0 ? av / sqrt(aa * vv) : 0.0;
+    const double own = aa > 0 ? av / (sqrt(aa) * sqrt(vv)) : 0.0;
     cs += own;
     /* identified when no other candidate is at least as close */
     bool best = aa > 0;
@@ -135,11 +138,13 @@ static void score(const float *a, const float *v, ptrdiff_t dv,
       if (j == probe0 + p)
         continue;
       const float *vj = v + j * dv;
-      if (dot(ap, vj, dv) / sqrt(aa * dot(vj, vj, dv)) >= own)
+      const double nj = norm ? norm[j] : sqrt(dot(vj, vj, dv));
+      if (dot(ap, vj, dv) / (sqrt(aa) * nj) >= own)
         best = false;
     }
     top += best;
   }
+  free(norm);
   out->err = err / (double)probes;
   out->cos = cs / (double)probes;
   out->top1 = top / (double)probes;
