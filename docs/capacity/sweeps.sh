@@ -29,6 +29,8 @@ run onehot capacity --d-key 64 --keys onehot --shift 2,4,8,200
 run forgetting forgetting --d-key 64 --items 1,4,16 --later 32
 run forgetting-sparse forgetting --d-key 64 --items 1,4,16 --later 32 \
   --keys sparse --shift 4 --key-scale 3
-# Needles in streams of 4, 16, 64 segments of 16 tokens.
-run needles needles --d-key 64
-run needles-sparse needles --d-key 64 --keys sparse --shift 4 --key-scale 3
+# Needles in streams of 4, 16, 64 segments of 16 tokens (20 trials: one
+# needle is one probe a trial).
+run needles needles --d-key 64 --trials 20
+run needles-sparse needles --d-key 64 --keys sparse --shift 4 --key-scale 3 \
+  --trials 20
