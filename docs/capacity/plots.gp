@@ -64,14 +64,14 @@ plot for [d in "32 64 128 256"] f("gauss") every ::1 \
 
 # 3. Segmentation: the same associations in 1, 4, 16 segments, token by token.
 set output sprintf("%s/capacity-segments.".ext, out)
-set title "d_key 64: written in one segment, in 4, in 16, token by token (n > S)"
+set title "d_key 64: written in one segment, in 4, in 16, token by token (S < n)"
 set ylabel "top-1"
 plot for [s in "1 4 16"] f("segments") every ::1 \
        using N:(pick(is(RULE, "delta") && column(SEG) == s + 0 && column(N) > s + 0, column(TOP1))):TOP1SE \
        with yerrorlines title sprintf("delta, %s segment(s)", s), \
      f("segments") every ::1 \
-       using N:(pick(is(RULE, "delta") && column(SEG) == column(N) && column(N) > 16, column(TOP1))):TOP1SE \
-       with yerrorlines title "delta, token by token", \
+       using N:(pick(is(RULE, "delta") && column(SEG) == column(N), column(TOP1))) \
+       smooth unique with linespoints lw 2 title "delta, token by token (S = n)", \
      f("segments") every ::1 \
        using N:(pick(is(RULE, "linear") && column(SEG) == 1, column(TOP1))) \
        smooth unique with lines lw 2 lc "black" title "linear (any segmentation)"
