@@ -110,13 +110,15 @@ static void lsq_ceiling(infini_context *ctx, const char *name) {
  * terms of order 1 to 10) a relative error below about
  * (n + d_key) * 2^-24 * 16 ~ 1e-4 of the output scale per element, and
  * the metrics, averages of smooth functions of the outputs with
- * derivatives of order 1, move by no more. Top-1 is a comparison and
- * could flip on a near tie; for this seed the margins are far above 1e-4,
- * so it must match exactly.
+ * derivatives of order 1, move by no more. Top-1 is a comparison: a
+ * candidate within that error of the best may win on one backend and not
+ * on another, so one identification of the 48 may differ (on x86 none
+ * does; the keys themselves come from the platform's libm, so another CPU
+ * sees other near ties).
  */
 static bool same_numbers(const cap_metrics *a, const cap_metrics *b) {
   return fabs(a->err - b->err) <= 1e-4 && fabs(a->cos - b->cos) <= 1e-4 &&
-         a->top1 == b->top1;
+         fabs(a->top1 - b->top1) <= 1.0 / 48 + 1e-12;
 }
 
 static void same_seed(infini_context *ctx, infini_context *ref,
