@@ -321,7 +321,7 @@ static void set_defaults(options *o) {
 static int check_sizes(const options *o) {
   for (int i = 0; i < o->d_key.count; i++) {
     const double width = fmax(o->d_key.v[i], (double)o->d_value);
-    double most = 8 * o->d_key.v[i];
+    double most = o->n.count ? 0 : 8 * o->d_key.v[i]; /* default grid */
     for (int j = 0; j < o->n.count; j++)
       most = fmax(most, o->n.v[j]);
     if (o->cmd == CMD_FORGETTING)
@@ -382,38 +382,39 @@ static int parse_options(int argc, char **argv, options *o) {
 
 /* ---- statistics and output ------------------------------------------- */
 
-typedef struct stat {
+/* Running sums of one metric over the trials of a point. */
+typedef struct tally {
   double sum, sum2;
   ptrdiff_t count;
-} stat;
+} tally;
 
-static void stat_add(stat *s, double x) {
+static void tally_add(tally *s, double x) {
   s->sum += x;
   s->sum2 += x * x;
   s->count++;
 }
 
 /* "mean,standard error" of the trials. */
-static void stat_print(FILE *f, const stat *s) {
+static void tally_print(FILE *f, const tally *s) {
   const double n = (double)s->count, mean = s->sum / n;
   const double var = fmax(s->sum2 - n * mean * mean, 0.0) / (n - 1);
   fprintf(f, ",%.6g,%.3g", mean, sqrt(var / n));
 }
 
 typedef struct stats {
-  stat err, cos, top1;
+  tally err, cos, top1;
 } stats;
 
 static void stats_add(stats *s, const cap_metrics *m) {
-  stat_add(&s->err, m->err);
-  stat_add(&s->cos, m->cos);
-  stat_add(&s->top1, m->top1);
+  tally_add(&s->err, m->err);
+  tally_add(&s->cos, m->cos);
+  tally_add(&s->top1, m->top1);
 }
 
 static void stats_print(FILE *f, const stats *s) {
-  stat_print(f, &s->err);
-  stat_print(f, &s->cos);
-  stat_print(f, &s->top1);
+  tally_print(f, &s->err);
+  tally_print(f, &s->cos);
+  tally_print(f, &s->top1);
 }
 
 #define METRIC_COLUMNS "err,err_se,cos,cos_se,top1,top1_se"
@@ -474,7 +475,7 @@ static infini_status capacity_point(run *r, cap_memory *mem,
                                     const cap_keyspec *k, ptrdiff_t n,
                                     ptrdiff_t segments) {
   stats memory = {0}, lsq = {0};
-  stat overlap = {0}, overlap_rms = {0};
+  tally overlap = {0}, overlap_rms = {0};
   const uint64_t tag = point_tag(k, mem->d_key, (uint64_t)n, 0);
   for (ptrdiff_t t = 0; t < r->o->trials; t++) {
     cap_capacity_result res;
@@ -485,8 +486,8 @@ static infini_status capacity_point(run *r, cap_memory *mem,
       return st;
     stats_add(&memory, &res.memory);
     stats_add(&lsq, &res.lsq);
-    stat_add(&overlap, res.overlap);
-    stat_add(&overlap_rms, res.overlap_rms);
+    tally_add(&overlap, res.overlap);
+    tally_add(&overlap_rms, res.overlap_rms);
   }
   print_point(r, rule_name(mem->rule), k, mem->d_key, mem->d_value);
   fprintf(r->out, ",%td,%td,%td", segments, n, r->o->trials);
