@@ -20,3 +20,36 @@ DX_ENV = @DX_ENV@ INFINI_DOXYGEN_INPUT="`for f in $(doxygen_input); do \
 ## itself only depends on docs/Doxyfile).
 $(DX_DOCDIR)/$(PACKAGE).tag: $(doxygen_input) README.md docs/doxygen-math.awk
 EXTRA_DIST += docs/Doxyfile.in docs/doxygen-math.awk
+
+## docs/capacity.md (issue 22): the capacity and forgetting of the memory,
+## with its figures (docs/capacity/*.svg, committed so the document shows
+## them) drawn from the committed CSVs of docs/capacity/sweeps.sh.
+##   make capacity-data    re-runs the sweeps (minutes) into
+##                         $(CAPACITY_SWEEP_DIR) in the build tree
+##   make capacity-plots   draws the SVGs (gnuplot, Debian gnuplot-nox)
+##                         from $(CAPACITY_CSV_DIR) into $(CAPACITY_PLOT_DIR)
+## Neither is part of make check or CI.
+dist_doc_DATA += docs/capacity.md
+capacity_csv_files = gauss segments corr sparse1 sparse3 onehot forgetting \
+	forgetting-sparse needles needles-sparse
+capacity_svg_files = capacity-gauss capacity-cos capacity-segments \
+	capacity-sparse capacity-corr capacity-onehot forgetting needles
+EXTRA_DIST += docs/capacity/sweeps.sh docs/capacity/plots.gp \
+	$(capacity_csv_files:%=docs/capacity/%.csv) \
+	$(capacity_svg_files:%=docs/capacity/%.svg)
+CAPACITY_SWEEP_DIR = docs/capacity-data
+CAPACITY_CSV_DIR = $(srcdir)/docs/capacity
+CAPACITY_PLOT_DIR = docs/capacity-plots
+capacity-data: tools/infini-capacity$(EXEEXT)
+	$(SHELL) $(srcdir)/docs/capacity/sweeps.sh tools/infini-capacity \
+	  $(CAPACITY_SWEEP_DIR)
+capacity-plots:
+	$(MKDIR_P) $(CAPACITY_PLOT_DIR)
+	gnuplot -e "data='$(CAPACITY_CSV_DIR)'; out='$(CAPACITY_PLOT_DIR)'" \
+	  $(srcdir)/docs/capacity/plots.gp
+	@echo "SVGs in $(CAPACITY_PLOT_DIR); copy them to docs/capacity/ to publish"
+.PHONY: capacity-data capacity-plots
+clean-local: clean-capacity
+clean-capacity:
+	-rm -rf $(CAPACITY_SWEEP_DIR) $(CAPACITY_PLOT_DIR)
+.PHONY: clean-capacity

@@ -5,8 +5,8 @@
 dist_man1_MANS = \
 	man/infini-conform.1 \
 	man/infini-vectors.1
-## The model tools' pages go with the tools (not in a conformance-only build).
-model_tool_mans = man/infini-run.1 man/infini-weights.1
+## The model and capacity tools' pages go with the tools (not in a conformance-only build).
+model_tool_mans = man/infini-run.1 man/infini-weights.1 man/infini-capacity.1
 EXTRA_DIST += $(model_tool_mans)
 if !CONFORMANCE_ONLY
 dist_man1_MANS += $(model_tool_mans)

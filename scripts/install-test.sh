@@ -97,8 +97,8 @@ done
 tools=$(ls "$bindir" 2>/dev/null | grep '^infini-' || true)
 [ -n "$tools" ] || fail "no infini-* program in $bindir"
 # A conformance-only build (INFINI_CONFORMANCE_ONLY=yes, from its
-# installcheck) installs no model tools.
-model_tools="infini-run infini-weights"
+# installcheck) installs no model or capacity tools.
+model_tools="infini-run infini-weights infini-capacity"
 [ "${INFINI_CONFORMANCE_ONLY:-no}" = yes ] && model_tools=
 for t in infini-conform infini-vectors $model_tools; do
   [ -x "$bindir/$t" ] || fail "not installed: $bindir/$t"

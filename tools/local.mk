@@ -1,13 +1,16 @@
-## Model command-line tools (issue 5). A conformance-only build leaves
-## them out of make and make install; make check builds them for
-## tests/test-cli-errors.sh.
-model_tools = tools/infini-run tools/infini-weights
+## Model command-line tools (issue 5) and infini-capacity (issue 22). A
+## conformance-only build leaves them out of make and make install; make
+## check builds them for tests/test-cli-errors.sh and
+## tests/test-capacity-cli.sh.
+model_tools = tools/infini-run tools/infini-weights tools/infini-capacity
 if CONFORMANCE_ONLY
 EXTRA_PROGRAMS += $(model_tools)
 ## (The log is named through a variable: a rule automake can read would
 ## replace the test's own rule.)
 cli_errors_log = tests/test-cli-errors.sh.log
 $(cli_errors_log): tools/infini-run$(EXEEXT) tools/infini-weights$(EXEEXT)
+capacity_cli_log = tests/test-capacity-cli.sh.log
+$(capacity_cli_log): tools/infini-capacity$(EXEEXT)
 else
 bin_PROGRAMS += $(model_tools)
 endif
@@ -23,3 +26,12 @@ tools_infini_run_LDADD = libinfini.la vectors/libinfini_vectors.la \
 ## infini-weights: write deterministic random weights (safetensors).
 tools_infini_weights_SOURCES = tools/infini-weights.c
 tools_infini_weights_LDADD = libinfini.la vectors/libinfini_vectors.la -lm
+
+## infini-capacity: capacity and forgetting of the compressive memory
+## through the public API (docs/capacity.md). The experiments live in
+## tools/capacity.c, which tests/test_capacity.c links too. It writes its
+## CSV through the project's writer (src/fileio.c, carried by the vector
+## library) and draws with the vectors' splitmix64 (vectors/prng.h).
+tools_infini_capacity_SOURCES = tools/infini-capacity.c tools/capacity.c \
+	tools/capacity.h
+tools_infini_capacity_LDADD = libinfini.la vectors/libinfini_vectors.la -lm
