@@ -3,8 +3,10 @@
  * normative; (M1)-(M12) are its labels, (6)-(11) and (Sn) the spec's):
  * configs, the weight layout, streams (states) and the float forward pass.
  *
- * The per-token math (RMSNorm, linear layers, RoPE, SwiGLU) is the float
- * build of ref/model_ops.c, the same source as the double oracle's; the
+ * The per-token math (RMSNorm, RoPE, SwiGLU) is the float build of
+ * ref/model_ops.c, the same source as the double oracle's; the dense
+ * layers (M3) run on the backend's linear kernel over weights packed at
+ * load when the backend has one, else on that same float code; the
  * attention runs through the model's backend with the public operators, so
  * a model runs on every backend, plugins included.
  */
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "ref/model_ops.h"
+#include "src/backends.h"
 #include "src/model.h"
 #include "src/validate.h"
 
@@ -374,9 +377,79 @@ infini_status model_alloc(const infini_model_config *c,
   return INFINI_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Dense layers (M3): packed once for the backend's kernel. */
+
+/* Reserve (base == NULL) or fill the packed form of W [d_out x d_in] at
+ * *used bytes into base; *used becomes SIZE_MAX once a size does not fit. */
+static void pack_weight(const infini_backend *be, char *base, size_t *used,
+                        const float *w, ptrdiff_t d_in, ptrdiff_t d_out,
+                        float **slot) {
+  const size_t bytes = be->linear_packed_bytes(d_in, d_out);
+  if (*used == SIZE_MAX || bytes > SIZE_MAX - 64 - *used) {
+    *used = SIZE_MAX;
+    return;
+  }
+  if (base) {
+    *slot = (float *)(base + *used);
+    be->linear_pack(d_in, d_out, w, *slot);
+  }
+  *used += (bytes + 63) / 64 * 64; /* every block 64-byte aligned */
+}
+
+static void pack_all(infini_model *m, char *base, size_t *used) {
+  const infini_model_config *c = &m->config;
+  const infini_backend *be = m->backend;
+  const ptrdiff_t d = c->d_model, f = c->d_ff;
+  const ptrdiff_t hq = c->n_heads * c->d_head, hkv = c->n_kv_heads * c->d_head;
+  for (ptrdiff_t l = 0; l < c->n_layers; l++) {
+    model_layer_weights *w = &m->layers[l];
+    pack_weight(be, base, used, w->wq, d, hq, &w->packed.wq);
+    pack_weight(be, base, used, w->wk, d, hkv, &w->packed.wk);
+    pack_weight(be, base, used, w->wv, d, hkv, &w->packed.wv);
+    pack_weight(be, base, used, w->wo, hq, d, &w->packed.wo);
+    pack_weight(be, base, used, w->w_gate, d, f, &w->packed.w_gate);
+    pack_weight(be, base, used, w->w_up, d, f, &w->packed.w_up);
+    pack_weight(be, base, used, w->w_down, f, d, &w->packed.w_down);
+  }
+  pack_weight(be, base, used, m->lm_head, d, c->vocab_size, &m->lm_head_packed);
+}
+
+infini_status model_pack_weights(infini_model *m) {
+  if (!INFINI_BACKEND_ENTRY(m->backend, linear))
+    return INFINI_OK; /* the portable code reads the weights as loaded */
+  size_t bytes = 0, again = 0;
+  pack_all(m, NULL, &bytes);
+  if (bytes == SIZE_MAX)
+    return INFINI_ERR_OVERFLOW;
+  char *base = aligned_alloc(64, bytes ? bytes : 64);
+  if (!base)
+    return INFINI_ERR_NOMEM;
+  free(m->packed_storage);
+  m->packed_storage = base;
+  pack_all(m, base, &again);
+  return INFINI_OK;
+}
+
+/* (M3) y = x W^T: the backend's kernel on the packed W when there is one,
+ * else the portable float code on W as loaded. */
+static infini_status dense(const infini_model *m, ptrdiff_t n, ptrdiff_t d_in,
+                           ptrdiff_t d_out, const float *x, ptrdiff_t ldx,
+                           const float *w, const float *packed, float *y,
+                           ptrdiff_t ldy) {
+  if (!packed) {
+    infini_ref_linear_f32(n, d_in, d_out, x, ldx, w, y, ldy);
+    return INFINI_OK;
+  }
+  return m->backend->linear(n, d_in, d_out, x, ldx, packed, y, ldy) == INFINI_OK
+             ? INFINI_OK
+             : INFINI_ERR_BACKEND;
+}
+
 void infini_model_free(infini_model *m) {
   if (!m)
     return;
+  free(m->packed_storage);
   free(m->storage);
   free(m->layers);
   free(m);
@@ -629,6 +702,19 @@ static infini_status update_memory(infini_model_state *s, ptrdiff_t l) {
   return INFINI_OK;
 }
 
+/* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T. */
+static infini_status qkv(const infini_model *m, const model_layer_weights *w,
+                         ptrdiff_t n, const model_scratch *sc, float *k,
+                         float *v) {
+  const infini_model_config *c = &m->config;
+  const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
+  const ptrdiff_t hkv = c->n_kv_heads * c->d_head;
+  infini_ref_rmsnorm_f32(n, d, sc->x, d, w->attn_norm, c->norm_eps, sc->u, d);
+  TRY(dense(m, n, d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq));
+  TRY(dense(m, n, d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv));
+  return dense(m, n, d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv);
+}
+
 /* (M3)-(M8): layer l's attention over the chunk, into sc->attn. */
 static infini_status attention(infini_model_state *s, const model_scratch *sc,
                                ptrdiff_t l, chunk ch) {
@@ -638,9 +724,7 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
   const layer_cache lc = cache_of(s, l);
   const bool completes = ch.f + ch.c == c->segment_len;
   /* (M2), (M3) this chunk's K and V go straight into the segment cache */
-  infini_ref_qkv_f32(ch.c, c->d_model, hq, hkv, sc->x, c->d_model, w->attn_norm,
-                     c->norm_eps, w->wq, w->wk, w->wv, sc->u, sc->q, hq,
-                     lc.k + ch.f * hkv, hkv, lc.v + ch.f * hkv, hkv);
+  TRY(qkv(s->model, w, ch.c, sc, lc.k + ch.f * hkv, lc.v + ch.f * hkv));
   if (c->position == INFINI_POSITION_ROPE) { /* (M5), local attention only */
     infini_ref_rope_f32(ch.c, c->n_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
                         sc->q, hq, sc->q_pos, hq);
@@ -661,13 +745,30 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
   return completes ? update_memory(s, l) : INFINI_OK;
 }
 
+/* (M9) x += A Wo^T, then (M10) x += SwiGLU(RMSNorm(x) ffn_norm). */
+static infini_status attn_out_and_ffn(const infini_model *m,
+                                      const model_layer_weights *w,
+                                      ptrdiff_t n, const model_scratch *sc) {
+  const infini_model_config *c = &m->config;
+  const ptrdiff_t d = c->d_model, f = c->d_ff, hq = c->n_heads * c->d_head;
+  TRY(dense(m, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d));
+  infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
+  infini_ref_rmsnorm_f32(n, d, sc->x, d, w->ffn_norm, c->norm_eps, sc->u, d);
+  TRY(dense(m, n, d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f));
+  TRY(dense(m, n, d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f));
+  infini_ref_swiglu_f32(n * f, sc->gate, sc->up);
+  TRY(dense(m, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d));
+  infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
+  return INFINI_OK;
+}
+
 /* One chunk through the model; its outputs at row `at` of the call's. */
 static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
                                chunk ch, ptrdiff_t n, ptrdiff_t at,
                                float *logits, float *hidden) {
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
-  const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
+  const ptrdiff_t d = c->d_model;
   model_scratch sc;
   arena a = {s->scratch, 0, INFINI_OK};
   carve_scratch(c, &a, &sc);
@@ -675,16 +776,15 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
   for (ptrdiff_t l = 0; l < c->n_layers; l++) {
     const model_layer_weights *w = &m->layers[l];
     TRY(attention(s, &sc, l, ch));
-    infini_ref_attn_out_f32(ch.c, d, hq, sc.attn, hq, w->wo, sc.u, sc.x, d);
-    infini_ref_ffn_f32(ch.c, d, c->d_ff, sc.x, d, w->ffn_norm, c->norm_eps,
-                       w->w_gate, w->w_up, w->w_down, sc.u, sc.gate, sc.up);
+    TRY(attn_out_and_ffn(m, w, ch.c, &sc));
     if (hidden)
       memcpy(hidden + (l * n + at) * d, sc.x, (size_t)(ch.c * d) * sizeof(float));
   }
-  if (logits) /* (M11) */
-    infini_ref_logits_f32(ch.c, d, c->vocab_size, sc.x, d, m->norm,
-                          c->norm_eps, m->lm_head, sc.u,
-                          logits + at * c->vocab_size, c->vocab_size);
+  if (logits) { /* (M11) logits = RMSNorm(x) norm lm_head^T */
+    infini_ref_rmsnorm_f32(ch.c, d, sc.x, d, m->norm, c->norm_eps, sc.u, d);
+    TRY(dense(m, ch.c, d, c->vocab_size, sc.u, d, m->lm_head, m->lm_head_packed,
+              logits + at * c->vocab_size, c->vocab_size));
+  }
   s->tokens += (uint64_t)ch.c;
   return INFINI_OK;
 }

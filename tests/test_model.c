@@ -70,6 +70,10 @@ static infini_model *make_model(const infini_model_config *c,
     model_tensor_at(m, i, &t);
     fill_tensor(&r, &t);
   }
+  if (model_pack_weights(m) != INFINI_OK) { /* as the loader does */
+    infini_model_free(m);
+    return NULL;
+  }
   return m;
 }
 
