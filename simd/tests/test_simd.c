@@ -422,6 +422,90 @@ static void check_tiny_den(infini_context *ctx, const char *name) {
   }
 }
 
+/* Dense layers y = x W^T (the backend's linear_pack + linear), against a
+ * double-precision sum. Error analysis: a float sum of d_in products in
+ * any order, with or without FMA, is within gamma = d_in u / (1 - d_in u)
+ * (u = 2^-24) of the exact value times sum_k |x_k W_ok| (Higham, Accuracy
+ * and Stability, 3.1); the double reference's own error is negligible
+ * beside it. So an element passes when |y - exact| <= 1.01 d_in u
+ * sum_k |x_k W_ok|; a wrong index or tail mixes in other products, an
+ * error of order sum |x_k W_ok| itself. Also checked: the guards around y
+ * (nothing outside the n x d_out block written) and that a row computed
+ * alone equals, bit for bit, the same row inside the batch (the table's
+ * promise that decoding one token matches the whole segment). */
+static int linear_close(const gmat *x, const float *w, ptrdiff_t d_out,
+                        const gmat *y, double *worst) {
+  const ptrdiff_t d_in = x->cols;
+  *worst = 0;
+  for (ptrdiff_t i = 0; i < x->rows; i++)
+    for (ptrdiff_t o = 0; o < d_out; o++) {
+      double exact = 0, mag = 0;
+      for (ptrdiff_t k = 0; k < d_in; k++) {
+        const double t = (double)x->p[i * x->ld + k] * w[o * d_in + k];
+        exact += t;
+        mag += fabs(t);
+      }
+      const double bound = 1.01 * (double)d_in * 0x1p-24 * mag;
+      const double err = fabs(y->p[i * y->ld + o] - exact);
+      const double ratio = bound > 0 ? err / bound : (err > 0 ? INFINITY : 0);
+      if (!(ratio <= 1))
+        *worst = INFINITY;
+      else if (ratio > *worst)
+        *worst = ratio;
+    }
+  return *worst <= 1;
+}
+
+static int linear_run(const infini_backend *be, ptrdiff_t n, ptrdiff_t d_in,
+                      ptrdiff_t d_out, const gmat *x, const float *w, gmat *y) {
+  const size_t bytes = be->linear_packed_bytes(d_in, d_out);
+  float *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!packed)
+    abort();
+  be->linear_pack(d_in, d_out, w, packed);
+  int ok_run = be->linear(n, d_in, d_out, x->p, x->ld, packed, y->p, y->ld) ==
+               INFINI_OK;
+  /* The last row alone, into a fresh guarded row: the same bits. */
+  gmat one = gm_new(1, d_out, 0, 1);
+  ok_run = ok_run &&
+           be->linear(1, d_in, d_out, x->p + (n - 1) * x->ld, x->ld, packed,
+                      one.p, one.ld) == INFINI_OK &&
+           memcmp(one.p, y->p + (n - 1) * y->ld, (size_t)d_out * 4) == 0 &&
+           gm_guards_ok(&one);
+  gm_free(&one);
+  free(packed);
+  return ok_run;
+}
+
+static void check_linear(const infini_backend *be) {
+  if (!be->linear) {
+    printf("ok %d - %s linear # SKIP no dense-layer kernel (the model runs "
+           "the portable code)\n", ++n_test, be->name);
+    return;
+  }
+  /* n around the row tile (MR = 6) and up to two tiles past it; d_in and
+   * d_out each swept over the edges (d_out crosses the panel widths 16
+   * and 64). */
+  static const ptrdiff_t rows[] = {1, 5, 6, 7, 12, 13, 32};
+  for (size_t i = 0; i < 3 * N_EDGES; i++) {
+    const ptrdiff_t e = edges[i % N_EDGES], n = rows[i % 7];
+    const ptrdiff_t d_in = i / N_EDGES == 1 ? e : 19;
+    const ptrdiff_t d_out = i / N_EDGES == 2 ? e : i / N_EDGES == 0 ? 65 : 33;
+    gmat x = gm_new(n, d_in, 3, 1), y = gm_new(n, d_out, 5, 2);
+    gmat w = gm_new(d_out, d_in, 0, 0);
+    gm_fill(&x, -2, 2);
+    gm_fill(&w, -1, 1);
+    double worst;
+    const int ran = linear_run(be, n, d_in, d_out, &x, w.p, &y);
+    const int close = linear_close(&x, w.p, d_out, &y, &worst);
+    ok(ran && close && gm_guards_ok(&y),
+       "%s linear n %td d_in %td d_out %td: within the sum bound (worst %.2g "
+       "of it), rows independent, guards intact", be->name, n, d_in, d_out,
+       worst);
+    gm_free(&x); gm_free(&y); gm_free(&w);
+  }
+}
+
 int main(void) {
   const infini_backend *ref;
   if (infini_backend_find("ref", &ref) != INFINI_OK ||
@@ -464,6 +548,7 @@ int main(void) {
     check_layer(ctx, be->name, INFINI_UPDATE_LINEAR);
     check_layer(ctx, be->name, INFINI_UPDATE_DELTA);
     check_tiny_den(ctx, be->name);
+    check_linear(be);
     infini_context_free(ctx);
   }
   infini_context_free(ref_ctx);
