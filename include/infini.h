@@ -226,6 +226,18 @@ typedef struct infini_backend {
   infini_status (*linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out,
                           const float *x, ptrdiff_t ldx, const float *packed,
                           float *y, ptrdiff_t ldy);
+
+  /** The model's RMSNorm (docs/model.md, (M2)): y = x / sqrt(mean(x^2) +
+   *  eps) * w, n rows of d; y overlaps neither x nor w. Optional (NULL:
+   *  the portable float code). A row of y depends only on its row of x. */
+  infini_status (*rmsnorm)(ptrdiff_t n, ptrdiff_t d, const float *x,
+                           ptrdiff_t ldx, const float *w, float eps,
+                           float *y, ptrdiff_t ldy);
+
+  /** The SwiGLU gate (docs/model.md, (M10)): g = silu(g) * up, count
+   *  elements, silu(a) = a / (1 + exp(-a)). Optional (NULL: the portable
+   *  float code). */
+  infini_status (*swiglu)(ptrdiff_t count, float *g, const float *up);
 } infini_backend;
 
 /** struct_size of a version-1 table built before the dense-layer entries:

@@ -446,6 +446,31 @@ static infini_status dense(const infini_model *m, ptrdiff_t n, ptrdiff_t d_in,
              : INFINI_ERR_BACKEND;
 }
 
+/* (M2) RMSNorm rows: the backend's kernel when it has one. */
+static infini_status norm_rows(const infini_model *m, ptrdiff_t n,
+                               const float *x, const float *w, float *y) {
+  const ptrdiff_t d = m->config.d_model;
+  const float eps = m->config.norm_eps;
+  if (!INFINI_BACKEND_ENTRY(m->backend, rmsnorm)) {
+    infini_ref_rmsnorm_f32(n, d, x, d, w, eps, y, d);
+    return INFINI_OK;
+  }
+  return m->backend->rmsnorm(n, d, x, d, w, eps, y, d) == INFINI_OK
+             ? INFINI_OK
+             : INFINI_ERR_BACKEND;
+}
+
+/* (M10) g = silu(g) up: the backend's kernel when it has one. */
+static infini_status swiglu(const infini_model *m, ptrdiff_t count, float *g,
+                            const float *up) {
+  if (!INFINI_BACKEND_ENTRY(m->backend, swiglu)) {
+    infini_ref_swiglu_f32(count, g, up);
+    return INFINI_OK;
+  }
+  return m->backend->swiglu(count, g, up) == INFINI_OK ? INFINI_OK
+                                                       : INFINI_ERR_BACKEND;
+}
+
 void infini_model_free(infini_model *m) {
   if (!m)
     return;
@@ -709,7 +734,7 @@ static infini_status qkv(const infini_model *m, const model_layer_weights *w,
   const infini_model_config *c = &m->config;
   const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
   const ptrdiff_t hkv = c->n_kv_heads * c->d_head;
-  infini_ref_rmsnorm_f32(n, d, sc->x, d, w->attn_norm, c->norm_eps, sc->u, d);
+  TRY(norm_rows(m, n, sc->x, w->attn_norm, sc->u));
   TRY(dense(m, n, d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq));
   TRY(dense(m, n, d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv));
   return dense(m, n, d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv);
@@ -753,10 +778,10 @@ static infini_status attn_out_and_ffn(const infini_model *m,
   const ptrdiff_t d = c->d_model, f = c->d_ff, hq = c->n_heads * c->d_head;
   TRY(dense(m, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d));
   infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
-  infini_ref_rmsnorm_f32(n, d, sc->x, d, w->ffn_norm, c->norm_eps, sc->u, d);
+  TRY(norm_rows(m, n, sc->x, w->ffn_norm, sc->u));
   TRY(dense(m, n, d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f));
   TRY(dense(m, n, d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f));
-  infini_ref_swiglu_f32(n * f, sc->gate, sc->up);
+  TRY(swiglu(m, n * f, sc->gate, sc->up));
   TRY(dense(m, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d));
   infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
   return INFINI_OK;
@@ -781,7 +806,7 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
       memcpy(hidden + (l * n + at) * d, sc.x, (size_t)(ch.c * d) * sizeof(float));
   }
   if (logits) { /* (M11) logits = RMSNorm(x) norm lm_head^T */
-    infini_ref_rmsnorm_f32(ch.c, d, sc.x, d, m->norm, c->norm_eps, sc.u, d);
+    TRY(norm_rows(m, ch.c, sc.x, m->norm, sc.u));
     TRY(dense(m, ch.c, d, c->vocab_size, sc.u, d, m->lm_head, m->lm_head_packed,
               logits + at * c->vocab_size, c->vocab_size));
   }

@@ -160,5 +160,10 @@ void SIMD_NAME(linear_pack)(ptrdiff_t d_in, ptrdiff_t d_out, const float *w,
 infini_status SIMD_NAME(linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out,
                                 const float *x, ptrdiff_t ldx,
                                 const float *packed, float *y, ptrdiff_t ldy);
+/* rmsnorm.inc, swiglu.inc: the model's element-wise steps (M2), (M10). */
+infini_status SIMD_NAME(rmsnorm)(ptrdiff_t n, ptrdiff_t d, const float *x,
+                                 ptrdiff_t ldx, const float *w, float eps,
+                                 float *y, ptrdiff_t ldy);
+infini_status SIMD_NAME(swiglu)(ptrdiff_t count, float *g, const float *up);
 
 #endif

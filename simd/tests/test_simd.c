@@ -506,6 +506,88 @@ static void check_linear(const infini_backend *be) {
   }
 }
 
+/* RMSNorm (M2) against double. Error analysis: the sum of d squares (all
+ * terms positive) is within gamma_d of exact, relative; the mean, + eps
+ * (positive), sqrt, 1/., and the two products add at most 6 roundings, and
+ * the square root halves the sum's error. So |y - exact| <= (d/2 + 8) u
+ * |exact| (u = 2^-24), checked with a factor 1.01. A row scaled by 1e-20
+ * (where eps dominates) and a row of one huge value are included. */
+static void check_rmsnorm(const infini_backend *be) {
+  for (size_t e = 0; e < N_EDGES; e++) {
+    const ptrdiff_t n = 1 + (ptrdiff_t)(e % 3), d = edges[e];
+    gmat x = gm_new(n, d, 3, 1), y = gm_new(n, d, 2, 3), w = gm_new(1, d, 0, 0);
+    gm_fill(&x, -3, 3);
+    gm_fill(&w, 0.5f, 1.5f);
+    if (n > 1)
+      for (ptrdiff_t j = 0; j < d; j++)
+        x.p[x.ld + j] *= 1e-20f; /* eps decides */
+    const float eps = 1e-5f;
+    int st = be->rmsnorm(n, d, x.p, x.ld, w.p, eps, y.p, y.ld) == INFINI_OK;
+    double worst = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+      double ss = 0;
+      for (ptrdiff_t j = 0; j < d; j++)
+        ss += (double)x.p[i * x.ld + j] * x.p[i * x.ld + j];
+      const double r = 1 / sqrt(ss / (double)d + (double)eps);
+      for (ptrdiff_t j = 0; j < d; j++) {
+        const double exact = x.p[i * x.ld + j] * r * w.p[j];
+        const double bound = 1.01 * ((double)d / 2 + 8) * 0x1p-24 * fabs(exact);
+        const double err = fabs(y.p[i * y.ld + j] - exact);
+        const double ratio = err == 0 ? 0 : bound > 0 ? err / bound : INFINITY;
+        if (!(ratio <= worst))
+          worst = ratio != ratio ? INFINITY : ratio;
+      }
+    }
+    ok(st && worst <= 1 && gm_guards_ok(&y),
+       "%s rmsnorm %tdx%td: within (d/2 + 8) ulp (worst %.2g of it), guards intact",
+       be->name, n, d, worst);
+    gm_free(&x); gm_free(&y); gm_free(&w);
+  }
+}
+
+/* The SwiGLU gate (M10) against double: exp within 2 ulp (the polynomial;
+ * Sleef u10: 1), then 1 + e, the division and the product: 3 roundings, and
+ * exp's argument error does not grow (-g is exact). |g' - exact| <= 6 u
+ * |exact|, checked with a factor 1.01; the exact -0 of g below -88.7 and
+ * NaN propagation exactly. */
+static void check_swiglu(const infini_backend *be) {
+  for (size_t e = 0; e < N_EDGES; e++) {
+    const ptrdiff_t count = edges[e];
+    if (count < 1 || count > 129) /* (never: tells GCC the size fits g0) */
+      continue;
+    gmat g = gm_new(count, 1, 0, 2), up = gm_new(count, 1, 0, 1); /* contiguous */
+    gm_fill(&g, -12, 12);
+    gm_fill(&up, -2, 2);
+    g.p[0] = -100.0f; /* exp(100) = inf: silu = -0 */
+    if (count > 2)
+      g.p[count - 1] = NAN;
+    float g0[129]; /* the largest edge */
+    memcpy(g0, g.p, (size_t)count * sizeof(float));
+    int st = be->swiglu(count, g.p, up.p) == INFINI_OK, exact_ok = 1;
+    double worst = 0;
+    for (ptrdiff_t i = 0; i < count; i++) {
+      const double a = g0[i];
+      const double exact = a / (1 + exp(-a)) * up.p[i];
+      if (a != a) {
+        exact_ok &= isnan(g.p[i]);
+        continue;
+      }
+      if (a == -100.0) {
+        exact_ok &= g.p[i] == 0 && signbit(g.p[i]) != signbit(up.p[i]);
+        continue;
+      }
+      const double err = fabs(g.p[i] - exact), bound = 1.01 * 6 * 0x1p-24 * fabs(exact);
+      const double ratio = err == 0 ? 0 : bound > 0 ? err / bound : INFINITY;
+      if (!(ratio <= worst))
+        worst = ratio != ratio ? INFINITY : ratio;
+    }
+    ok(st && exact_ok && worst <= 1 && gm_guards_ok(&g),
+       "%s swiglu %td: within 6 ulp (worst %.2g of it), -0 and NaN exact, guards intact",
+       be->name, count, worst);
+    gm_free(&g); gm_free(&up);
+  }
+}
+
 int main(void) {
   const infini_backend *ref;
   if (infini_backend_find("ref", &ref) != INFINI_OK ||
@@ -549,6 +631,10 @@ int main(void) {
     check_layer(ctx, be->name, INFINI_UPDATE_DELTA);
     check_tiny_den(ctx, be->name);
     check_linear(be);
+    if (be->rmsnorm)
+      check_rmsnorm(be);
+    if (be->swiglu)
+      check_swiglu(be);
     infini_context_free(ctx);
   }
   infini_context_free(ref_ctx);
