@@ -64,6 +64,7 @@ struct infini_model_state {
   float *seg_k, *seg_k_pos, *seg_v;
   uint64_t tokens; /* tokens processed in this stream */
   void *scratch;   /* forward-pass buffers, owned by src/model.c */
+  struct pool *pool; /* infini_model_state_set_threads; NULL: one thread */
   size_t scratch_bytes;
 };
 
