@@ -25,6 +25,10 @@
 #   MODELS          [tiny small]
 #   PREFILL_TOKENS  [20000]   DECODE_TOKENS [4000]
 #   PYTHON          [python3] (empty: no PyTorch rows)
+#   THREADS         [1 2] thread counts for the last backend's prefill,
+#                   rows "BACKEND/tT" in tokens/s over wall time (CPU time
+#                   adds the threads up), so they are only meaningful on an
+#                   otherwise idle machine
 set -eu
 
 build=${1:-.}
@@ -43,6 +47,7 @@ models=${MODELS:-"tiny small"}
 prefill_tokens=${PREFILL_TOKENS:-20000}
 decode_tokens=${DECODE_TOKENS:-4000}
 python=${PYTHON-python3}
+threads=${THREADS:-"1 2"}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/model-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -104,7 +109,17 @@ for model in $models; do
       fi
       [ "$be" = ref ] && ref_rate=$(value tokens_per_s "$tmp/out")
       row "$model" "$be" "$mode" "$n" "$tmp/out"
+      last=$be
     done
+    if [ "$mode" = prefill ]; then
+      for t in $threads; do
+        "$run" "$file" --synthetic "$n" --seed 7 --backend "$last" \
+          --threads "$t" --quiet > "$tmp/out"
+        sed 's/^tokens_per_s /cpu_rate /; s/^tokens_per_s_wall /tokens_per_s /' \
+          "$tmp/out" > "$tmp/wall"
+        row "$model" "$last/t$t" wall "$n" "$tmp/wall"
+      done
+    fi
     if [ "$mode" = prefill ] && [ "$have_torch" = yes ]; then
       row "$model" torch prefill "$prefill_tokens" "$tmp/torch"
       row "$model" torch-tuned prefill "$prefill_tokens" "$tmp/tuned"
