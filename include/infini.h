@@ -266,8 +266,8 @@ infini_status infini_backend_find(const char *name, const infini_backend **out);
  * @brief Check a backend table: ABI version, struct size (this header's
  *        or ::INFINI_BACKEND_SIZE_V1), name (1 to
  *        ::INFINI_BACKEND_NAME_MAX printable ASCII characters, no space),
- *        required entries, and the dense-layer entries all set or all NULL. Used by ::infini_backend_register and by plugin
- *        loaders.
+ *        required entries, and the dense-layer entries all set or all
+ *        NULL. Used by ::infini_backend_register and by plugin loaders.
  */
 infini_status infini_backend_check(const infini_backend *backend);
 

@@ -3,12 +3,12 @@
  * normative; (M1)-(M12) are its labels, (6)-(11) and (Sn) the spec's):
  * configs, the weight layout, streams (states) and the float forward pass.
  *
- * The per-token math (RMSNorm, RoPE, SwiGLU) is the float build of
- * ref/model_ops.c, the same source as the double oracle's; the dense
- * layers (M3) run on the backend's linear kernel over weights packed at
- * load when the backend has one, else on that same float code; the
- * attention runs through the model's backend with the public operators, so
- * a model runs on every backend, plugins included.
+ * The per-token math is the float build of ref/model_ops.c, the same
+ * source as the double oracle's, except where the backend has its own
+ * kernel: the dense layers (M3, over weights packed at load, split between
+ * the stream's threads), RMSNorm (M2) and the SwiGLU gate (M10). The
+ * attention runs through the model's backend with the public operators,
+ * so a model runs on every backend, plugins included.
  */
 #include "config.h"
 #include <math.h>
@@ -414,8 +414,8 @@ static void pack_weight(const infini_backend *be, char *base, size_t *used,
   const ptrdiff_t nb = dense_blocks(d_out);
   const ptrdiff_t last = d_out - (nb - 1) * DENSE_BLOCK;
   const size_t last_bytes = block_bytes(be, d_in, last);
-  if (*used == SIZE_MAX || stride == SIZE_MAX || last_bytes == SIZE_MAX ||
-      (size_t)(nb - 1) > (SIZE_MAX - last_bytes - *used) / stride) {
+  if (*used == SIZE_MAX || stride == SIZE_MAX || last_bytes > SIZE_MAX - *used ||
+      (stride > 0 && (size_t)(nb - 1) > (SIZE_MAX - *used - last_bytes) / stride)) {
     *used = SIZE_MAX;
     return;
   }
