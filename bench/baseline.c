@@ -179,6 +179,12 @@ void bl_segment_step(const infini_head_shape *s, const infini_step_params *p,
   bl_update(s, p->rule == INFINI_UPDATE_DELTA, k, ldk, v, ldv, m, z, p->eps, w);
 }
 
+void bl_linear(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out, const float *x,
+               const float *w, float *y) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)d_out,
+              (int)d_in, 1.0f, x, (int)d_in, w, (int)d_in, 0.0f, y, (int)d_out);
+}
+
 #else /* no OpenBLAS: no baseline column */
 
 int bl_available(void) { return 0; }
@@ -222,6 +228,10 @@ void bl_segment_step(const infini_head_shape *s, const infini_step_params *p,
   (void)s; (void)p; (void)q; (void)ldq; (void)k; (void)ldk; (void)v; (void)ldv;
   (void)m; (void)z; (void)out; (void)ldo; (void)w;
 }
+void bl_linear(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out, const float *x,
+               const float *w, float *y) {
+  (void)n; (void)d_in; (void)d_out; (void)x; (void)w; (void)y;
+}
 #endif
 
 /* The AVX-512 FMA-chain peak (bench/peak.inc). */
@@ -235,6 +245,24 @@ void bl_segment_step(const infini_head_shape *s, const infini_step_params *p,
 #define PEAK_FMA _mm512_fmadd_ps
 #define PEAK_LANE0(x) _mm512_cvtss_f32(x)
 #include "bench/peak.inc"
+
+/* Sum n floats (n a multiple of 128) with AVX-512 loads: 8 independent
+ * vector sums, so the loads, not the add latency, set the pace. */
+float read_sweep_avx512(const float *buf, size_t n) {
+  __m512 acc[8];
+  for (int j = 0; j < 8; j++)
+    acc[j] = _mm512_setzero_ps();
+  for (size_t i = 0; i + 128 <= n; i += 128)
+    for (int j = 0; j < 8; j++)
+      acc[j] = _mm512_add_ps(acc[j], _mm512_load_ps(buf + i + 16 * j));
+  for (int j = 1; j < 8; j++)
+    acc[0] = _mm512_add_ps(acc[0], acc[j]);
+  return _mm512_cvtss_f32(acc[0]);
+}
 #else
 double peak_avx512(double seconds) { (void)seconds; return 0; }
+float read_sweep_avx512(const float *buf, size_t n) {
+  (void)buf, (void)n;
+  return 0;
+}
 #endif

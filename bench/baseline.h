@@ -38,6 +38,9 @@ void bl_attention(const infini_head_shape *s, const float *q, ptrdiff_t ldq,
                   const float *k, ptrdiff_t ldk, const float *v,
                   ptrdiff_t ldv, float scale, float *out, ptrdiff_t ldo,
                   bl_scratch *w);
+/** y = x W^T (packed, row-major; W [d_out x d_in]): one cblas_sgemm. */
+void bl_linear(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out, const float *x,
+               const float *w, float *y);
 void bl_segment_step(const infini_head_shape *s, const infini_step_params *p,
                      const float *q, ptrdiff_t ldq, const float *k,
                      ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float *m,
@@ -46,6 +49,10 @@ void bl_segment_step(const infini_head_shape *s, const infini_step_params *p,
 /** FMA-chain peak of one thread, GFLOP/s, for "avx512" or "avx2" (0 when
  *  not built or not runnable here). */
 double peak_avx512(double seconds);
+/** Sum of n floats (64-byte aligned, n a multiple of 128) read with
+ *  AVX-512 loads (call only where the CPU has AVX-512F): the read
+ *  bandwidth probe of infini-bench --dense. */
+float read_sweep_avx512(const float *buf, size_t n);
 double peak_avx2(double seconds);
 
 #endif

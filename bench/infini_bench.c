@@ -38,7 +38,9 @@
  *
  * Usage: infini-bench [--csv FILE] [--threads T] [--min-time S] [--quick]
  *                     [--op NAME] [--impl NAME] [--n N] [--d D]
- * (--quick: only N = 2048, d = 128; --op, --impl, --n, --d: only those.)
+ *        infini-bench --dense [--min-time S]
+ * (--quick: only N = 2048, d = 128; --op, --impl, --n, --d: only those;
+ * --dense: the model's dense layers instead, see dense_bench.)
  */
 #include "config.h"
 #include <math.h>
@@ -265,9 +267,151 @@ static double peak(int isa, int threads) {
   return best;
 }
 
+/* ---- --dense: the model's dense layers (issue 12) ------------------------
+ * The y = x W^T products of the small preset's forward pass (D = 256,
+ * L = 4, H dh = 256, F = 512, V = 256): per block q, k, v, o, gate, up,
+ * down, then the LM head, each layer with its own weights (10.7 MB packed,
+ * as in the model), for n = 32 rows (a full segment) and n = 1 (decoding
+ * one token). Every backend with a dense-layer kernel (weights packed
+ * once, outside the timing) and OpenBLAS sgemm on the unpacked weights.
+ * Decoding reads every weight once per token, so its figure of merit is
+ * the rate at which it reads them, against the read bandwidth measured
+ * here over a buffer of the same size (where those weights live: cache or
+ * memory) and over 256 MiB (main memory). */
+enum { DENSE_L = 4, DENSE_MATS = 7 * DENSE_L + 1 };
+typedef struct dense_mat {
+  ptrdiff_t d_in, d_out;
+  float *w, *packed;
+} dense_mat;
+static dense_mat dense_mats[DENSE_MATS];
+static float *dense_x, *dense_y;
+
+static void dense_setup(void) {
+  static const ptrdiff_t block[7][2] = {{256, 256}, {256, 256}, {256, 256},
+                                        {256, 256}, {256, 512}, {256, 512},
+                                        {512, 256}};
+  for (int i = 0; i < DENSE_MATS; i++) {
+    const ptrdiff_t *sh = i < 7 * DENSE_L ? block[i % 7] : block[0];
+    dense_mats[i] = (dense_mat){sh[0], sh[1],
+                                falloc((size_t)(sh[0] * sh[1]), -0.06f, 0.06f), NULL};
+  }
+  dense_x = falloc(32 * 512, -1, 1);
+  dense_y = falloc(32 * 512, 0, 0);
+}
+
+/* Every product once for n rows; be == NULL: OpenBLAS. */
+static void dense_pass(const infini_backend *be, ptrdiff_t n) {
+  for (int i = 0; i < DENSE_MATS; i++) {
+    const dense_mat *m = &dense_mats[i];
+    if (be)
+      be->linear(n, m->d_in, m->d_out, dense_x, m->d_in, m->packed, dense_y,
+                 m->d_out);
+    else
+      bl_linear(n, m->d_in, m->d_out, dense_x, m->w, dense_y);
+  }
+}
+
+static double dense_time(const infini_backend *be, ptrdiff_t n, double min_time) {
+  for (int i = 0; be && i < DENSE_MATS; i++) {
+    dense_mat *m = &dense_mats[i];
+    free(m->packed);
+    m->packed = aligned_alloc(64, (be->linear_packed_bytes(m->d_in, m->d_out) + 63) / 64 * 64);
+    if (!m->packed)
+      abort();
+    be->linear_pack(m->d_in, m->d_out, m->w, m->packed);
+  }
+  dense_pass(be, n); /* warm-up */
+  double best = 1e30;
+  for (int b = 0; b < 3; b++) {
+    long reps = 0;
+    const double t0 = now();
+    double t;
+    do {
+      dense_pass(be, n);
+      reps++;
+    } while ((t = now() - t0) < min_time);
+    if (t / (double)reps < best)
+      best = t / (double)reps;
+  }
+  return best;
+}
+
+/* Read bandwidth (GB/s) over `bytes` with AVX-512 loads where the CPU has
+ * them (the decoding kernel's loads), else 64 scalar sums: the best of 3
+ * timed sweeps. */
+static double read_bandwidth(size_t bytes, double min_time) {
+  const size_t n = bytes / sizeof(float) / 128 * 128;
+  const int wide = cpu_has(CPU_AVX512F);
+  float *buf = falloc(n, 0, 1);
+  double best = 0;
+  volatile float sink = 0;
+  for (int b = 0; b < 4; b++) { /* the first is the untimed warm-up */
+    long reps = 0;
+    const double t0 = now();
+    double t;
+    do {
+      if (wide) {
+        sink += read_sweep_avx512(buf, n);
+      } else {
+        float acc[64] = {0};
+        for (size_t i = 0; i + 64 <= n; i += 64)
+          for (int j = 0; j < 64; j++)
+            acc[j] += buf[i + j];
+        sink += acc[0] + acc[63];
+      }
+      reps++;
+    } while ((t = now() - t0) < min_time);
+    const double gbs = 4.0 * (double)n * (double)reps / t * 1e-9;
+    if (b > 0 && gbs > best)
+      best = gbs;
+  }
+  free(buf);
+  return best;
+}
+
+static int dense_bench(double min_time) {
+  dense_setup();
+  double flops_row = 0, weight_bytes = 0;
+  for (int i = 0; i < DENSE_MATS; i++) {
+    flops_row += 2.0 * (double)(dense_mats[i].d_in * dense_mats[i].d_out);
+    weight_bytes += 4.0 * (double)(dense_mats[i].d_in * dense_mats[i].d_out);
+  }
+  const double pk256 = peak(256, 1), pk512 = peak(512, 1);
+  const double bw_w = read_bandwidth((size_t)weight_bytes, min_time);
+  const double bw_mem = read_bandwidth((size_t)256 << 20, min_time);
+  printf("infini-bench --dense: the small preset's dense layers (L = %d, D = 256, "
+         "F = 512, V = 256), %.1f MB of weights, 1 thread, CPU time\n",
+         DENSE_L, weight_bytes * 1e-6);
+  printf("FMA peak: AVX2 %.1f GFLOP/s, AVX-512 %.1f GFLOP/s; read bandwidth: "
+         "%.1f GB/s over %.1f MB, %.1f GB/s over 256 MiB\n",
+         pk256, pk512, bw_w, weight_bytes * 1e-6, bw_mem);
+  printf("\n%-9s %3s %10s %9s %6s %8s %7s %8s\n", "impl", "n", "us/pass",
+         "GFLOP/s", "peak", "GB/s W", "of bw", "x blas");
+  const ptrdiff_t ns[2] = {32, 1};
+  for (int k = 0; k < 2; k++) {
+    const ptrdiff_t n = ns[k];
+    const double t_bl = bl_available() ? dense_time(NULL, n, min_time) : 0;
+    for (int i = -1; i < (int)infini_backend_count(); i++) {
+      const infini_backend *be = i < 0 ? NULL : infini_backend_at((size_t)i);
+      if (be && (be->availability() != INFINI_NATIVE || !be->linear))
+        continue;
+      if (!be && t_bl <= 0)
+        continue;
+      const double sec = be ? dense_time(be, n, min_time) : t_bl;
+      const double gf = flops_row * (double)n / sec * 1e-9;
+      const double pk = be && !strcmp(be->name, "avx2") ? pk256 : pk512;
+      const double gbs = weight_bytes / sec * 1e-9;
+      printf("%-9s %3td %10.1f %9.1f %5.0f%% %8.1f %6.0f%% %8.2f\n",
+             be ? be->name : "openblas", n, sec * 1e6, gf, pk > 0 ? 100 * gf / pk : 0,
+             gbs, bw_w > 0 ? 100 * gbs / bw_w : 0, t_bl > 0 ? t_bl / sec : 0);
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *csv_path = NULL;
-  int max_threads = 2, quick = 0;
+  int max_threads = 2, quick = 0, dense = 0;
   const char *only_op = NULL, *only_impl = NULL;
   ptrdiff_t only_n = 0, only_d = 0;
   double min_time = 0.2;
@@ -280,6 +424,8 @@ int main(int argc, char **argv) {
       min_time = atof(argv[++i]);
     else if (!strcmp(argv[i], "--quick"))
       quick = 1;
+    else if (!strcmp(argv[i], "--dense"))
+      dense = 1;
     else if (!strcmp(argv[i], "--op") && i + 1 < argc)
       only_op = argv[++i];
     else if (!strcmp(argv[i], "--impl") && i + 1 < argc)
@@ -290,7 +436,7 @@ int main(int argc, char **argv) {
       only_d = atol(argv[++i]);
     else {
       fprintf(stderr, "usage: %s [--csv FILE] [--threads T] [--min-time S] [--quick]\n"
-                      "       [--op NAME] [--impl NAME] [--n N] [--d D]\n",
+                      "       [--op NAME] [--impl NAME] [--n N] [--d D] | --dense\n",
               argv[0]);
       return 2;
     }
@@ -313,6 +459,12 @@ int main(int argc, char **argv) {
     setenv("INFINI_BENCH_REEXEC", "1", 1);
     execv("/proc/self/exe", argv);
     /* no /proc: carry on with whatever OpenBLAS picked */
+  }
+
+  if (dense) {
+    clock_id = CLOCK_THREAD_CPUTIME_ID; /* one thread: its own CPU time */
+    bl_set_threads(1);
+    return dense_bench(min_time);
   }
 
   /* the project's one writer: atomic, never through a link; the CSV is a

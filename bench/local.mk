@@ -20,3 +20,8 @@ bench_infini_bench_CFLAGS = $(AM_CFLAGS)
 ## The streaming benchmark (issue 5): a script over tools/infini-run and
 ## tools/infini-weights; docs/performance.md, "Streaming".
 EXTRA_DIST += bench/stream-bench.sh
+
+## The model benchmark (issue 12): infini-bench --dense, then infini-run per
+## backend, prefill and decode, beside the PyTorch model of
+## conformance/examples in the same run; docs/performance.md, "The model".
+EXTRA_DIST += bench/model-bench.sh bench/model_torch_bench.py

@@ -202,7 +202,47 @@ typedef struct infini_backend {
                               const float *v, ptrdiff_t ldv,
                               const float *beta, float *m, float *z,
                               float *out, ptrdiff_t ldo, void *work);
+
+  /* Entries added within ABI version 1. A table built before them has a
+   * smaller struct_size (::INFINI_BACKEND_SIZE_V1); the library then
+   * treats them as NULL and never reads them. */
+
+  /** Dense layers of the model (docs/model.md, (M3)): y = x W^T with W
+   *  [d_out x d_in] packed once, when a model is loaded, in the backend's
+   *  own layout. Optional: linear_packed_bytes, linear_pack and linear are
+   *  all set or all NULL; NULL runs the dense layers on the library's
+   *  portable float code. linear_packed_bytes: bytes of the packed W. */
+  size_t (*linear_packed_bytes)(ptrdiff_t d_in, ptrdiff_t d_out);
+
+  /** Pack W (row-major, row stride d_in) into @c packed
+   *  (linear_packed_bytes bytes, aligned to 64). */
+  void (*linear_pack)(ptrdiff_t d_in, ptrdiff_t d_out, const float *w,
+                      float *packed);
+
+  /** y = x W^T: x [n x d_in], y [n x d_out], W packed by linear_pack; y
+   *  overlaps neither x nor W. A row of y must not depend on the other
+   *  rows of the call (a token decoded alone gets the value it gets in a
+   *  whole segment). */
+  infini_status (*linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out,
+                          const float *x, ptrdiff_t ldx, const float *packed,
+                          float *y, ptrdiff_t ldy);
+
+  /** The model's RMSNorm (docs/model.md, (M2)): y = x / sqrt(mean(x^2) +
+   *  eps) * w, n rows of d; y overlaps neither x nor w. Optional (NULL:
+   *  the portable float code). A row of y depends only on its row of x. */
+  infini_status (*rmsnorm)(ptrdiff_t n, ptrdiff_t d, const float *x,
+                           ptrdiff_t ldx, const float *w, float eps,
+                           float *y, ptrdiff_t ldy);
+
+  /** The SwiGLU gate (docs/model.md, (M10)): g = silu(g) * up, count
+   *  elements, silu(a) = a / (1 + exp(-a)). Optional (NULL: the portable
+   *  float code). */
+  infini_status (*swiglu)(ptrdiff_t count, float *g, const float *up);
 } infini_backend;
+
+/** struct_size of a version-1 table built before the dense-layer entries:
+ *  still accepted (plugins built then keep working). */
+#define INFINI_BACKEND_SIZE_V1 offsetof(infini_backend, linear_packed_bytes)
 
 /** @brief Number of registered backends (built-in ones first). */
 size_t infini_backend_count(void);
@@ -223,10 +263,11 @@ infini_status infini_backend_find(const char *name, const infini_backend **out);
 #define INFINI_BACKEND_NAME_MAX 64
 
 /**
- * @brief Check a backend table: ABI version, struct size, name (1 to
+ * @brief Check a backend table: ABI version, struct size (this header's
+ *        or ::INFINI_BACKEND_SIZE_V1), name (1 to
  *        ::INFINI_BACKEND_NAME_MAX printable ASCII characters, no space),
- *        required entries. Used by ::infini_backend_register and by plugin
- *        loaders.
+ *        required entries, and the dense-layer entries all set or all
+ *        NULL. Used by ::infini_backend_register and by plugin loaders.
  */
 infini_status infini_backend_check(const infini_backend *backend);
 

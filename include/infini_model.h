@@ -127,6 +127,23 @@ infini_status infini_model_state_create(const infini_model *model,
                                         infini_model_state **out);
 /** @brief Free a stream (NULL is ignored). */
 void infini_model_state_free(infini_model_state *state);
+
+/** Most threads ::infini_model_state_set_threads accepts. */
+#define INFINI_MODEL_MAX_THREADS 64
+
+/**
+ * @brief Run this stream's forward passes on @p threads threads (the
+ *        caller and threads - 1 workers; 1 to ::INFINI_MODEL_MAX_THREADS,
+ *        1 at creation). The dense layers' outputs are split between them
+ *        in blocks fixed when the model was loaded, so the results are the
+ *        same bits for every thread count. The workers live until the
+ *        state is freed or the count is set again.
+ * @return ::INFINI_ERR_PARAM for a count out of range,
+ *         ::INFINI_ERR_NOMEM when the threads cannot be started (the
+ *         state keeps its previous count).
+ */
+infini_status infini_model_state_set_threads(infini_model_state *state,
+                                             int threads);
 /** @brief Start the stream over: zero memories, position 0. */
 infini_status infini_model_state_reset(infini_model_state *state);
 /** @brief Tokens processed so far in this stream. */

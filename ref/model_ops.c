@@ -157,9 +157,8 @@ void REF(qkv)(ptrdiff_t n, ptrdiff_t d, ptrdiff_t d_q, ptrdiff_t d_kv,
   REF(linear)(n, d, d_kv, u, d, wv, v, ldv);        /* (M3) V = u Wv^T */
 }
 
-/* x += y, n rows of d. */
-static void add_rows(ptrdiff_t n, ptrdiff_t d, const real *y, ptrdiff_t ldy,
-                     real *x, ptrdiff_t ldx) {
+void REF(add_rows)(ptrdiff_t n, ptrdiff_t d, const real *y, ptrdiff_t ldy,
+                  real *x, ptrdiff_t ldx) {
   for (ptrdiff_t i = 0; i < n; i++)
     for (ptrdiff_t c = 0; c < d; c++)
       x[i * ldx + c] += y[i * ldy + c];
@@ -169,11 +168,16 @@ void REF(attn_out)(ptrdiff_t n, ptrdiff_t d, ptrdiff_t d_q, const real *a,
                    ptrdiff_t lda, const real *wo, real *u, real *x,
                    ptrdiff_t ldx) {
   REF(linear)(n, d_q, d, a, lda, wo, u, d); /* (M9) [A^1..A^H] Wo^T */
-  add_rows(n, d, u, d, x, ldx);             /* (M9) h = x + ... */
+  REF(add_rows)(n, d, u, d, x, ldx);        /* (M9) h = x + ... */
 }
 
 /* (M10) silu(a) = a / (1 + exp(-a)); exp(-a) = inf gives -0, the limit. */
 static real silu(real a) { return a / (1 + REAL_EXP(-a)); }
+
+void REF(swiglu)(ptrdiff_t count, real *g, const real *up) {
+  for (ptrdiff_t i = 0; i < count; i++) /* (M10) silu(.) * (.) */
+    g[i] = silu(g[i]) * up[i];
+}
 
 void REF(ffn)(ptrdiff_t n, ptrdiff_t d, ptrdiff_t f, real *x, ptrdiff_t ldx,
               const real *ffn_norm, float eps, const real *w_gate,
@@ -182,10 +186,9 @@ void REF(ffn)(ptrdiff_t n, ptrdiff_t d, ptrdiff_t f, real *x, ptrdiff_t ldx,
   REF(rmsnorm)(n, d, x, ldx, ffn_norm, eps, u, d); /* (M2) */
   REF(linear)(n, d, f, u, d, w_gate, g, f);        /* (M10) u Wgate^T */
   REF(linear)(n, d, f, u, d, w_up, up, f);         /* (M10) u Wup^T */
-  for (ptrdiff_t i = 0; i < n * f; i++)            /* (M10) silu(.) * (.) */
-    g[i] = silu(g[i]) * up[i];
+  REF(swiglu)(n * f, g, up);                       /* (M10) silu(.) * (.) */
   REF(linear)(n, f, d, g, f, w_down, u, d);        /* (M10) (...) Wdown^T */
-  add_rows(n, d, u, d, x, ldx);                    /* (M10) x' = h + ... */
+  REF(add_rows)(n, d, u, d, x, ldx);               /* (M10) x' = h + ... */
 }
 
 void REF(logits)(ptrdiff_t n, ptrdiff_t d, ptrdiff_t v, const real *x,

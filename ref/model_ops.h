@@ -31,6 +31,11 @@ double infini_log_oracle(double x);
   void infini_ref_linear_##sfx(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out,  \
                                const real *x, ptrdiff_t ldx, const real *w,   \
                                real *y, ptrdiff_t ldy);                       \
+  /* x += y, n rows of d (the residual adds of (M9), (M10)) */              \
+  void infini_ref_add_rows_##sfx(ptrdiff_t n, ptrdiff_t d, const real *y,     \
+                                 ptrdiff_t ldy, real *x, ptrdiff_t ldx);      \
+  /* (M10) g = silu(g) * up, count elements */                               \
+  void infini_ref_swiglu_##sfx(ptrdiff_t count, real *g, const real *up);     \
   /* (M5) cos and sin of p theta^(-2i/dh), [n_pos x dh/2] */                 \
   void infini_ref_rope_table_##sfx(ptrdiff_t n_pos, ptrdiff_t d_head,         \
                                    float theta, real *cos_t, real *sin_t);    \

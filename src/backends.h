@@ -36,6 +36,14 @@
   INFINI_BACKEND_AVX2_(X)          \
   INFINI_BACKEND_AVX512_(X)
 
+/* An entry added after the first version-1 layout (see
+ * INFINI_BACKEND_SIZE_V1), or NULL when the table (an older plugin's) ends
+ * before it: its memory is then not ours to read. */
+#define INFINI_BACKEND_ENTRY(be, field)                                       \
+  ((be)->struct_size >= offsetof(infini_backend, field) + sizeof((be)->field) \
+       ? (be)->field                                                          \
+       : NULL)
+
 #define INFINI_DECLARE_BACKEND(name) extern const infini_backend infini_backend_##name;
 INFINI_BUILTIN_BACKENDS(INFINI_DECLARE_BACKEND)
 #undef INFINI_DECLARE_BACKEND

@@ -18,6 +18,7 @@ src_libinfini_core_la_SOURCES = \
 	src/cpu.c src/cpu.h \
 	src/fileio.c src/fileio.h \
 	src/model.c src/model.h \
+	src/pool.c src/pool.h \
 	src/model_weights.c \
 	src/safetensors.c src/safetensors.h \
 	src/checkpoint.c src/checkpoint.h

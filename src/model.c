@@ -3,10 +3,12 @@
  * normative; (M1)-(M12) are its labels, (6)-(11) and (Sn) the spec's):
  * configs, the weight layout, streams (states) and the float forward pass.
  *
- * The per-token math (RMSNorm, linear layers, RoPE, SwiGLU) is the float
- * build of ref/model_ops.c, the same source as the double oracle's; the
- * attention runs through the model's backend with the public operators, so
- * a model runs on every backend, plugins included.
+ * The per-token math is the float build of ref/model_ops.c, the same
+ * source as the double oracle's, except where the backend has its own
+ * kernel: the dense layers (M3, over weights packed at load, split between
+ * the stream's threads), RMSNorm (M2) and the SwiGLU gate (M10). The
+ * attention runs through the model's backend with the public operators,
+ * so a model runs on every backend, plugins included.
  */
 #include "config.h"
 #include <math.h>
@@ -17,7 +19,9 @@
 #include <string.h>
 
 #include "ref/model_ops.h"
+#include "src/backends.h"
 #include "src/model.h"
+#include "src/pool.h"
 #include "src/validate.h"
 
 /* ------------------------------------------------------------------------ */
@@ -374,9 +378,164 @@ infini_status model_alloc(const infini_model_config *c,
   return INFINI_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Dense layers (M3): packed once for the backend's kernel. */
+
+/* A dense weight is packed in blocks of DENSE_BLOCK output columns, each
+ * block on its own (linear_pack of rows o0..o0+DENSE_BLOCK-1 of W), so the
+ * threads of a stream can split a layer's outputs whatever the backend's
+ * layout. The blocks are fixed at load, so the results do not depend on
+ * the thread count. Block b starts at b * dense_stride bytes. */
+#define DENSE_BLOCK 128
+
+static ptrdiff_t dense_blocks(ptrdiff_t d_out) {
+  return (d_out + DENSE_BLOCK - 1) / DENSE_BLOCK;
+}
+
+/* Bytes of one packed block of `rows` outputs, 64-byte aligned; SIZE_MAX
+ * when it does not fit. */
+static size_t block_bytes(const infini_backend *be, ptrdiff_t d_in,
+                          ptrdiff_t rows) {
+  const size_t bytes = be->linear_packed_bytes(d_in, rows);
+  return bytes > SIZE_MAX - 63 ? SIZE_MAX : (bytes + 63) / 64 * 64;
+}
+
+static size_t dense_stride(const infini_backend *be, ptrdiff_t d_in,
+                           ptrdiff_t d_out) {
+  return block_bytes(be, d_in, d_out < DENSE_BLOCK ? d_out : DENSE_BLOCK);
+}
+
+/* Reserve (base == NULL) or fill the packed blocks of W [d_out x d_in] at
+ * *used bytes into base; *used becomes SIZE_MAX once a size does not fit. */
+static void pack_weight(const infini_backend *be, char *base, size_t *used,
+                        const float *w, ptrdiff_t d_in, ptrdiff_t d_out,
+                        float **slot) {
+  const size_t stride = dense_stride(be, d_in, d_out);
+  const ptrdiff_t nb = dense_blocks(d_out);
+  const ptrdiff_t last = d_out - (nb - 1) * DENSE_BLOCK;
+  const size_t last_bytes = block_bytes(be, d_in, last);
+  if (*used == SIZE_MAX || stride == SIZE_MAX || last_bytes > SIZE_MAX - *used ||
+      (stride > 0 && (size_t)(nb - 1) > (SIZE_MAX - *used - last_bytes) / stride)) {
+    *used = SIZE_MAX;
+    return;
+  }
+  if (base) {
+    *slot = (float *)(base + *used);
+    for (ptrdiff_t b = 0; b < nb; b++)
+      be->linear_pack(d_in, b + 1 < nb ? DENSE_BLOCK : last,
+                      w + b * DENSE_BLOCK * d_in,
+                      (float *)(base + *used + (size_t)b * stride));
+  }
+  *used += (size_t)(nb - 1) * stride + last_bytes;
+}
+
+static void pack_all(infini_model *m, char *base, size_t *used) {
+  const infini_model_config *c = &m->config;
+  const infini_backend *be = m->backend;
+  const ptrdiff_t d = c->d_model, f = c->d_ff;
+  const ptrdiff_t hq = c->n_heads * c->d_head, hkv = c->n_kv_heads * c->d_head;
+  for (ptrdiff_t l = 0; l < c->n_layers; l++) {
+    model_layer_weights *w = &m->layers[l];
+    pack_weight(be, base, used, w->wq, d, hq, &w->packed.wq);
+    pack_weight(be, base, used, w->wk, d, hkv, &w->packed.wk);
+    pack_weight(be, base, used, w->wv, d, hkv, &w->packed.wv);
+    pack_weight(be, base, used, w->wo, hq, d, &w->packed.wo);
+    pack_weight(be, base, used, w->w_gate, d, f, &w->packed.w_gate);
+    pack_weight(be, base, used, w->w_up, d, f, &w->packed.w_up);
+    pack_weight(be, base, used, w->w_down, f, d, &w->packed.w_down);
+  }
+  pack_weight(be, base, used, m->lm_head, d, c->vocab_size, &m->lm_head_packed);
+}
+
+infini_status model_pack_weights(infini_model *m) {
+  if (!INFINI_BACKEND_ENTRY(m->backend, linear))
+    return INFINI_OK; /* the portable code reads the weights as loaded */
+  size_t bytes = 0, again = 0;
+  pack_all(m, NULL, &bytes);
+  if (bytes == SIZE_MAX)
+    return INFINI_ERR_OVERFLOW;
+  char *base = aligned_alloc(64, bytes ? bytes : 64);
+  if (!base)
+    return INFINI_ERR_NOMEM;
+  free(m->packed_storage);
+  m->packed_storage = base;
+  pack_all(m, base, &again);
+  return INFINI_OK;
+}
+
+/* One dense layer's blocks, shared by the threads that run them. */
+typedef struct dense_job {
+  const infini_backend *be;
+  ptrdiff_t n, d_in, d_out, ldx, ldy;
+  const float *x;
+  const char *packed;
+  size_t stride;
+  float *y;
+  int failed;
+} dense_job;
+
+static void dense_block(void *arg, int b) {
+  dense_job *j = arg;
+  const ptrdiff_t o0 = (ptrdiff_t)b * DENSE_BLOCK;
+  const ptrdiff_t cols = j->d_out - o0 < DENSE_BLOCK ? j->d_out - o0 : DENSE_BLOCK;
+  const float *packed = (const float *)(j->packed + (size_t)b * j->stride);
+  if (j->be->linear(j->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
+                    j->ldy) != INFINI_OK)
+    __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
+/* (M3) y = x W^T: the backend's kernel on the packed W when there is one,
+ * its blocks split between the stream's threads, else the portable float
+ * code on W as loaded. */
+static infini_status dense(const infini_model_state *s, ptrdiff_t n,
+                           ptrdiff_t d_in, ptrdiff_t d_out, const float *x,
+                           ptrdiff_t ldx, const float *w, const float *packed,
+                           float *y, ptrdiff_t ldy) {
+  if (!packed) {
+    infini_ref_linear_f32(n, d_in, d_out, x, ldx, w, y, ldy);
+    return INFINI_OK;
+  }
+  const infini_backend *be = s->model->backend;
+  dense_job job = {be, n, d_in, d_out, ldx, ldy, x, (const char *)packed,
+                   dense_stride(be, d_in, d_out), y, 0};
+  const int nb = (int)dense_blocks(d_out);
+  if (s->pool && nb > 1)
+    pool_run(s->pool, nb, dense_block, &job);
+  else
+    for (int b = 0; b < nb; b++)
+      dense_block(&job, b);
+  return job.failed ? INFINI_ERR_BACKEND : INFINI_OK;
+}
+
+/* (M2) RMSNorm rows: the backend's kernel when it has one. */
+static infini_status norm_rows(const infini_model *m, ptrdiff_t n,
+                               const float *x, const float *w, float *y) {
+  const ptrdiff_t d = m->config.d_model;
+  const float eps = m->config.norm_eps;
+  if (!INFINI_BACKEND_ENTRY(m->backend, rmsnorm)) {
+    infini_ref_rmsnorm_f32(n, d, x, d, w, eps, y, d);
+    return INFINI_OK;
+  }
+  return m->backend->rmsnorm(n, d, x, d, w, eps, y, d) == INFINI_OK
+             ? INFINI_OK
+             : INFINI_ERR_BACKEND;
+}
+
+/* (M10) g = silu(g) up: the backend's kernel when it has one. */
+static infini_status swiglu(const infini_model *m, ptrdiff_t count, float *g,
+                            const float *up) {
+  if (!INFINI_BACKEND_ENTRY(m->backend, swiglu)) {
+    infini_ref_swiglu_f32(count, g, up);
+    return INFINI_OK;
+  }
+  return m->backend->swiglu(count, g, up) == INFINI_OK ? INFINI_OK
+                                                       : INFINI_ERR_BACKEND;
+}
+
 void infini_model_free(infini_model *m) {
   if (!m)
     return;
+  free(m->packed_storage);
   free(m->storage);
   free(m->layers);
   free(m);
@@ -423,7 +582,22 @@ void infini_model_state_free(infini_model_state *s) {
   free(s->seg_k); /* the segment cache's one allocation starts at seg_k */
   free(s->scratch);
   infini_context_free(s->ctx);
+  pool_free(s->pool);
   free(s);
+}
+
+infini_status infini_model_state_set_threads(infini_model_state *s,
+                                             int threads) {
+  if (!s)
+    return INFINI_ERR_NULL;
+  if (threads < 1 || threads > INFINI_MODEL_MAX_THREADS)
+    return INFINI_ERR_PARAM;
+  pool *p = NULL;
+  if (threads > 1)
+    TRY(pool_create(threads, &p));
+  pool_free(s->pool);
+  s->pool = p;
+  return INFINI_OK;
 }
 
 /* The stream's buffers: memories, segment cache, scratch with RoPE tables. */
@@ -629,6 +803,20 @@ static infini_status update_memory(infini_model_state *s, ptrdiff_t l) {
   return INFINI_OK;
 }
 
+/* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T. */
+static infini_status qkv(const infini_model_state *s,
+                         const model_layer_weights *w, ptrdiff_t n,
+                         const model_scratch *sc, float *k, float *v) {
+  const infini_model *m = s->model;
+  const infini_model_config *c = &m->config;
+  const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
+  const ptrdiff_t hkv = c->n_kv_heads * c->d_head;
+  TRY(norm_rows(m, n, sc->x, w->attn_norm, sc->u));
+  TRY(dense(s, n, d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq));
+  TRY(dense(s, n, d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv));
+  return dense(s, n, d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv);
+}
+
 /* (M3)-(M8): layer l's attention over the chunk, into sc->attn. */
 static infini_status attention(infini_model_state *s, const model_scratch *sc,
                                ptrdiff_t l, chunk ch) {
@@ -638,9 +826,7 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
   const layer_cache lc = cache_of(s, l);
   const bool completes = ch.f + ch.c == c->segment_len;
   /* (M2), (M3) this chunk's K and V go straight into the segment cache */
-  infini_ref_qkv_f32(ch.c, c->d_model, hq, hkv, sc->x, c->d_model, w->attn_norm,
-                     c->norm_eps, w->wq, w->wk, w->wv, sc->u, sc->q, hq,
-                     lc.k + ch.f * hkv, hkv, lc.v + ch.f * hkv, hkv);
+  TRY(qkv(s, w, ch.c, sc, lc.k + ch.f * hkv, lc.v + ch.f * hkv));
   if (c->position == INFINI_POSITION_ROPE) { /* (M5), local attention only */
     infini_ref_rope_f32(ch.c, c->n_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
                         sc->q, hq, sc->q_pos, hq);
@@ -661,13 +847,31 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
   return completes ? update_memory(s, l) : INFINI_OK;
 }
 
+/* (M9) x += A Wo^T, then (M10) x += SwiGLU(RMSNorm(x) ffn_norm). */
+static infini_status attn_out_and_ffn(const infini_model_state *s,
+                                      const model_layer_weights *w,
+                                      ptrdiff_t n, const model_scratch *sc) {
+  const infini_model *m = s->model;
+  const infini_model_config *c = &m->config;
+  const ptrdiff_t d = c->d_model, f = c->d_ff, hq = c->n_heads * c->d_head;
+  TRY(dense(s, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d));
+  infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
+  TRY(norm_rows(m, n, sc->x, w->ffn_norm, sc->u));
+  TRY(dense(s, n, d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f));
+  TRY(dense(s, n, d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f));
+  TRY(swiglu(m, n * f, sc->gate, sc->up));
+  TRY(dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d));
+  infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
+  return INFINI_OK;
+}
+
 /* One chunk through the model; its outputs at row `at` of the call's. */
 static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
                                chunk ch, ptrdiff_t n, ptrdiff_t at,
                                float *logits, float *hidden) {
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
-  const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
+  const ptrdiff_t d = c->d_model;
   model_scratch sc;
   arena a = {s->scratch, 0, INFINI_OK};
   carve_scratch(c, &a, &sc);
@@ -675,16 +879,15 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
   for (ptrdiff_t l = 0; l < c->n_layers; l++) {
     const model_layer_weights *w = &m->layers[l];
     TRY(attention(s, &sc, l, ch));
-    infini_ref_attn_out_f32(ch.c, d, hq, sc.attn, hq, w->wo, sc.u, sc.x, d);
-    infini_ref_ffn_f32(ch.c, d, c->d_ff, sc.x, d, w->ffn_norm, c->norm_eps,
-                       w->w_gate, w->w_up, w->w_down, sc.u, sc.gate, sc.up);
+    TRY(attn_out_and_ffn(s, w, ch.c, &sc));
     if (hidden)
       memcpy(hidden + (l * n + at) * d, sc.x, (size_t)(ch.c * d) * sizeof(float));
   }
-  if (logits) /* (M11) */
-    infini_ref_logits_f32(ch.c, d, c->vocab_size, sc.x, d, m->norm,
-                          c->norm_eps, m->lm_head, sc.u,
-                          logits + at * c->vocab_size, c->vocab_size);
+  if (logits) { /* (M11) logits = RMSNorm(x) norm lm_head^T */
+    TRY(norm_rows(m, ch.c, sc.x, m->norm, sc.u));
+    TRY(dense(s, ch.c, d, c->vocab_size, sc.u, d, m->lm_head, m->lm_head_packed,
+              logits + at * c->vocab_size, c->vocab_size));
+  }
   s->tokens += (uint64_t)ch.c;
   return INFINI_OK;
 }

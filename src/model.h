@@ -25,6 +25,13 @@ typedef struct model_layer_weights {
   float *w_gate;    /* ffn.gate_proj.weight    [F x D] */
   float *w_up;      /* ffn.up_proj.weight      [F x D] */
   float *w_down;    /* ffn.down_proj.weight    [D x F] */
+  /* The dense weights above in the backend's packed layout
+   * (infini_backend.linear_pack), made by model_pack_weights; all NULL
+   * when the backend has no dense-layer kernel (the portable code then
+   * reads the weights as loaded). */
+  struct {
+    float *wq, *wk, *wv, *wo, *w_gate, *w_up, *w_down;
+  } packed;
 } model_layer_weights;
 
 struct infini_model {
@@ -39,6 +46,8 @@ struct infini_model {
   float *lm_head; /* lm_head.weight [V x D] */
   model_layer_weights *layers; /* [L] */
   void *storage;  /* one allocation behind every weight pointer */
+  float *lm_head_packed; /* as model_layer_weights.packed */
+  void *packed_storage;  /* one allocation behind every packed weight */
 };
 
 struct infini_model_state {
@@ -55,6 +64,7 @@ struct infini_model_state {
   float *seg_k, *seg_k_pos, *seg_v;
   uint64_t tokens; /* tokens processed in this stream */
   void *scratch;   /* forward-pass buffers, owned by src/model.c */
+  struct pool *pool; /* infini_model_state_set_threads; NULL: one thread */
   size_t scratch_bytes;
 };
 
@@ -102,5 +112,14 @@ infini_status model_alloc(const infini_model_config *config,
  * "Model digest"). The loader calls it (src/model_weights.c).
  */
 void model_compute_digest(infini_model *model);
+
+/**
+ * Pack the dense weights for the backend's dense-layer kernel (once, after
+ * the weights are set; a model is immutable afterwards). Nothing to do for
+ * a backend without one.
+ * @return INFINI_ERR_NOMEM or INFINI_ERR_OVERFLOW when the packed copy does
+ *         not fit; the model still runs then, on the portable code.
+ */
+infini_status model_pack_weights(infini_model *model);
 
 #endif

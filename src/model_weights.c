@@ -396,6 +396,9 @@ static infini_status load_parsed(st_file *f, int fd, const char *path,
              infini_strerror(st));
   if (!st)
     st = copy_tensors(m, f, fd, path, data_start, err, errlen);
+  if (!st && (st = model_pack_weights(m)))
+    fileio_error(err, errlen, st, "cannot pack the weights for backend %s: %s",
+                 m->backend->name, infini_strerror(st));
   if (st) {
     infini_model_free(m);
     return st;

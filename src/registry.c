@@ -93,7 +93,14 @@ infini_status infini_backend_check(const infini_backend *be) {
   if (!be)
     return INFINI_ERR_NULL;
   if (be->abi_version != INFINI_ABI_VERSION ||
-      be->struct_size != sizeof(infini_backend))
+      (be->struct_size != sizeof(infini_backend) &&
+       be->struct_size != INFINI_BACKEND_SIZE_V1))
+    return INFINI_ERR_ABI;
+  /* The dense layers' three entries work together: all or none. */
+  const int dense = !!INFINI_BACKEND_ENTRY(be, linear_packed_bytes) +
+                    !!INFINI_BACKEND_ENTRY(be, linear_pack) +
+                    !!INFINI_BACKEND_ENTRY(be, linear);
+  if (dense != 0 && dense != 3)
     return INFINI_ERR_ABI;
   if (!be->name || !name_ok(be->name) || !be->availability || !be->feature_map ||
       !be->retrieve || !be->update_linear || !be->update_delta || !be->mix ||

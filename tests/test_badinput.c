@@ -192,6 +192,11 @@ static bool report_set(infini_status got, unsigned want, const char *fmt,
 /* ----------------------------------------------------------------------- */
 
 static infini_availability avail_native(void) { return INFINI_NATIVE; }
+/* A dense-layer packer that a table may not set alone. */
+static void pack_nothing(ptrdiff_t d_in, ptrdiff_t d_out, const float *w,
+                         float *packed) {
+  (void)d_in, (void)d_out, (void)w, (void)packed;
+}
 static infini_availability avail_none(void) { return INFINI_UNAVAILABLE; }
 static infini_availability avail_emulated(void) { return INFINI_EMULATED; }
 
@@ -428,6 +433,13 @@ static void test_backends(void) {
   t.struct_size = sizeof(infini_backend) + 8;
   tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
          "infini_backend_check: struct_size too large -> INFINI_ERR_ABI");
+  t.struct_size = INFINI_BACKEND_SIZE_V1; /* a plugin built before linear */
+  tap_ok(infini_backend_check(&t) == INFINI_OK,
+         "infini_backend_check: version-1 size without the dense entries -> INFINI_OK");
+  t = infini_backend_ref;
+  t.linear_pack = pack_nothing;
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: linear_pack without linear -> INFINI_ERR_ABI");
   t = infini_backend_ref;
   t.name = NULL;
   tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,

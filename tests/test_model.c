@@ -70,6 +70,10 @@ static infini_model *make_model(const infini_model_config *c,
     model_tensor_at(m, i, &t);
     fill_tensor(&r, &t);
   }
+  if (model_pack_weights(m) != INFINI_OK) { /* as the loader does */
+    infini_model_free(m);
+    return NULL;
+  }
   return m;
 }
 
@@ -504,6 +508,64 @@ static void test_trig_oracle(void) {
          "oracle trig: domain limits and exact points");
 }
 
+/* ---- threads: the same bits for every count ---------------------------- */
+
+/* Outputs of a stream on `threads` threads, whole (cut 0: random chunks
+ * from seed 3) or cut into chunks of `cut`. */
+static bool run_threads(const infini_model *m, const int32_t *tokens,
+                        outputs *o, int threads, ptrdiff_t cut) {
+  infini_model_state *s = NULL;
+  const bool ok = infini_model_state_create(m, &s) == INFINI_OK &&
+                  infini_model_state_set_threads(s, threads) == INFINI_OK &&
+                  run(m, s, tokens, o, cut, 3) == INFINI_OK;
+  infini_model_state_free(s);
+  return ok;
+}
+
+/* D = 64, F = 320, V = 300: the gate, up and LM head have three blocks of
+ * output columns (the last partial), the others one, so 2 and 3 threads
+ * split them unevenly; every backend, whole segments and random chunks. */
+static void test_threads(void) {
+  infini_model_config c;
+  infini_model_config_init(&c, 300, 64, 2, 4, 2, 16, 320, 8);
+  const ptrdiff_t n = 3 * c.segment_len + 5;
+  int32_t *tokens = malloc((size_t)n * sizeof *tokens);
+  make_tokens(tokens, n, c.vocab_size, 11);
+  for (size_t i = 0; tokens && i < infini_backend_count(); i++) {
+    const infini_backend *be = infini_backend_at(i);
+    if (be->availability() == INFINI_UNAVAILABLE)
+      continue;
+    infini_model *m = make_model(&c, be, 9);
+    outputs one = outputs_new(&c, n), many = outputs_new(&c, n);
+    bool same = m != NULL;
+    for (ptrdiff_t cut = 0; same && cut <= c.segment_len; cut += c.segment_len) {
+      same = run_threads(m, tokens, &one, 1, cut);
+      for (int t = 2; same && t <= 3; t++)
+        same = run_threads(m, tokens, &many, t, cut) &&
+               memcmp(one.logits, many.logits, (size_t)one.n_logits * 4) == 0 &&
+               memcmp(one.hidden, many.hidden, (size_t)one.n_hidden * 4) == 0;
+    }
+    tap_ok(same, "%s: 2 and 3 threads, whole segments and random chunks == "
+                 "1 thread, bit for bit", be->name);
+    outputs_free(&one);
+    outputs_free(&many);
+    infini_model_free(m);
+  }
+  free(tokens);
+  infini_model_state *s = NULL;
+  infini_model *m = make_model(&c, NULL, 9);
+  const bool made = m && infini_model_state_create(m, &s) == INFINI_OK;
+  tap_ok(made && infini_model_state_set_threads(NULL, 2) == INFINI_ERR_NULL &&
+             infini_model_state_set_threads(s, 0) == INFINI_ERR_PARAM &&
+             infini_model_state_set_threads(s, INFINI_MODEL_MAX_THREADS + 1) ==
+                 INFINI_ERR_PARAM &&
+             infini_model_state_set_threads(s, 4) == INFINI_OK &&
+             infini_model_state_set_threads(s, 1) == INFINI_OK,
+         "infini_model_state_set_threads: NULL, 0, MAX + 1 refused; 4 then 1 accepted");
+  infini_model_state_free(s);
+  infini_model_free(m);
+}
+
 int main(void) {
   tap_ok(infini_backend_register(&minimal_backend) == INFINI_OK,
          "register a backend with only the required kernels");
@@ -523,5 +585,6 @@ int main(void) {
   test_table1();
   test_trig_oracle();
   test_failing_backend();
+  test_threads();
   return tap_done();
 }

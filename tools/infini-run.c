@@ -2,7 +2,7 @@
  * tools/infini-run.c - stream tokens through a model with constant memory.
  *
  *   infini-run MODEL.safetensors [--tokens FILE|-] [--synthetic N]
- *              [--seed S] [--backend NAME] [--chunk C]
+ *              [--seed S] [--backend NAME] [--chunk C] [--threads T]
  *              [--save-checkpoint F] [--load-checkpoint F]
  *              [--logits-out F.npy] [--progress SECONDS] [--quiet]
  *   infini-run --table1
@@ -57,7 +57,7 @@ static void die(const char *fmt, ...) {
 
 static void usage(FILE *f) {
   fputs("usage: " PROG " MODEL.safetensors [--tokens FILE|-] [--synthetic N]\n"
-        "                  [--seed S] [--backend NAME] [--chunk C]\n"
+        "                  [--seed S] [--backend NAME] [--chunk C] [--threads T]\n"
         "                  [--save-checkpoint F] [--load-checkpoint F]\n"
         "                  [--logits-out F.npy] [--force] [--progress SECONDS]\n"
         "                  [--quiet] [--table1]\n"
@@ -71,6 +71,7 @@ typedef struct options {
   uint64_t synthetic, seed;
   bool has_synthetic, quiet, table1, force;
   ptrdiff_t chunk; /* 0: one segment */
+  int threads;     /* infini_model_state_set_threads */
   double progress; /* seconds between progress lines, 0: none */
 } options;
 
@@ -119,6 +120,9 @@ static bool value_option(options *o, int argc, char **argv, int *i) {
     o->seed = parse_u64(a, value(argc, argv, i), 0, UINT64_MAX);
   } else if (strcmp(a, "--chunk") == 0) {
     o->chunk = (ptrdiff_t)parse_u64(a, value(argc, argv, i), 1, 1 << 20);
+  } else if (strcmp(a, "--threads") == 0) {
+    o->threads = (int)parse_u64(a, value(argc, argv, i), 1,
+                                INFINI_MODEL_MAX_THREADS);
   } else if (strcmp(a, "--progress") == 0) {
     o->progress = parse_seconds(a, value(argc, argv, i));
   } else {
@@ -128,7 +132,7 @@ static bool value_option(options *o, int argc, char **argv, int *i) {
 }
 
 static options parse_options(int argc, char **argv) {
-  options o = {.seed = 1, .progress = 10};
+  options o = {.seed = 1, .progress = 10, .threads = 1};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -292,6 +296,7 @@ typedef struct run {
   const infini_model *model;
   infini_model_state *state;
   ptrdiff_t chunk, vocab, segment_len;
+  int threads;
   int32_t *tokens;        /* [chunk] */
   float *logits;          /* [chunk x V] */
   float *last;            /* [V] the last token's logits */
@@ -334,9 +339,12 @@ static void start_run(run *r, const options *o, const infini_model *m) {
   const infini_model_config *c = infini_model_get_config(m);
   *r = (run){.model = m, .vocab = c->vocab_size, .segment_len = c->segment_len,
              .chunk = o->chunk ? o->chunk : c->segment_len,
+             .threads = o->threads,
              .progress = o->quiet ? 0 : o->progress};
   if (infini_model_state_create(m, &r->state) != INFINI_OK)
     die("cannot create a stream for this model (out of memory?)");
+  if (infini_model_state_set_threads(r->state, o->threads) != INFINI_OK)
+    die("--threads %d: cannot start the threads", o->threads);
   r->tokens = alloc_or_die((size_t)r->chunk, sizeof *r->tokens);
   r->logits = alloc_or_die((size_t)r->chunk, (size_t)r->vocab * sizeof(float));
   r->last = alloc_or_die((size_t)r->vocab, sizeof(float));
@@ -474,6 +482,9 @@ static void print_report(run *r) {
          p / (uint64_t)r->segment_len, p % (uint64_t)r->segment_len);
   printf("seconds         %.3f wall, %.3f cpu\n", wall, cpu);
   printf("tokens_per_s    %.1f (cpu time)\n", cpu > 0 ? (double)r->fed / cpu : 0.0);
+  printf("tokens_per_s_wall %.1f (wall time, %d thread%s)\n",
+         wall > 0 ? (double)r->fed / wall : 0.0, r->threads,
+         r->threads > 1 ? "s" : "");
   printf("vm_hwm_kb       %ld\n", proc_status_kb("VmHWM"));
   printf("vm_rss_kb       %ld\n", proc_status_kb("VmRSS"));
   print_footprint(r);

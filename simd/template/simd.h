@@ -152,5 +152,18 @@ infini_status SIMD_NAME(layer_step)(const infini_layer_config *config,
                                     const float *v, ptrdiff_t ldv,
                                     const float *beta, float *m, float *z,
                                     float *out, ptrdiff_t ldo, void *work);
+/* linear.inc: the dense layers on weights packed once (the backend
+ * table's linear_packed_bytes, linear_pack, linear). */
+size_t SIMD_NAME(linear_packed_bytes)(ptrdiff_t d_in, ptrdiff_t d_out);
+void SIMD_NAME(linear_pack)(ptrdiff_t d_in, ptrdiff_t d_out, const float *w,
+                            float *packed);
+infini_status SIMD_NAME(linear)(ptrdiff_t n, ptrdiff_t d_in, ptrdiff_t d_out,
+                                const float *x, ptrdiff_t ldx,
+                                const float *packed, float *y, ptrdiff_t ldy);
+/* rmsnorm.inc, swiglu.inc: the model's element-wise steps (M2), (M10). */
+infini_status SIMD_NAME(rmsnorm)(ptrdiff_t n, ptrdiff_t d, const float *x,
+                                 ptrdiff_t ldx, const float *w, float eps,
+                                 float *y, ptrdiff_t ldy);
+infini_status SIMD_NAME(swiglu)(ptrdiff_t count, float *g, const float *up);
 
 #endif

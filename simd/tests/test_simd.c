@@ -422,6 +422,174 @@ static void check_tiny_den(infini_context *ctx, const char *name) {
   }
 }
 
+/* Dense layers y = x W^T (the backend's linear_pack + linear), against a
+ * double-precision sum. Error analysis: a float sum of d_in products in
+ * any order, with or without FMA, is within gamma = d_in u / (1 - d_in u)
+ * (u = 2^-24) of the exact value times sum_k |x_k W_ok| (Higham, Accuracy
+ * and Stability, 3.1); the double reference's own error is negligible
+ * beside it. So an element passes when |y - exact| <= 1.01 d_in u
+ * sum_k |x_k W_ok|; a wrong index or tail mixes in other products, an
+ * error of order sum |x_k W_ok| itself. Also checked: the guards around y
+ * (nothing outside the n x d_out block written) and that a row computed
+ * alone equals, bit for bit, the same row inside the batch (the table's
+ * promise that decoding one token matches the whole segment). */
+static int linear_close(const gmat *x, const float *w, ptrdiff_t d_out,
+                        const gmat *y, double *worst) {
+  const ptrdiff_t d_in = x->cols;
+  *worst = 0;
+  for (ptrdiff_t i = 0; i < x->rows; i++)
+    for (ptrdiff_t o = 0; o < d_out; o++) {
+      double exact = 0, mag = 0;
+      for (ptrdiff_t k = 0; k < d_in; k++) {
+        const double t = (double)x->p[i * x->ld + k] * w[o * d_in + k];
+        exact += t;
+        mag += fabs(t);
+      }
+      const double bound = 1.01 * (double)d_in * 0x1p-24 * mag;
+      const double err = fabs(y->p[i * y->ld + o] - exact);
+      const double ratio = bound > 0 ? err / bound : (err > 0 ? INFINITY : 0);
+      if (!(ratio <= 1))
+        *worst = INFINITY;
+      else if (ratio > *worst)
+        *worst = ratio;
+    }
+  return *worst <= 1;
+}
+
+static int linear_run(const infini_backend *be, ptrdiff_t n, ptrdiff_t d_in,
+                      ptrdiff_t d_out, const gmat *x, const float *w, gmat *y) {
+  const size_t bytes = be->linear_packed_bytes(d_in, d_out);
+  float *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!packed)
+    abort();
+  be->linear_pack(d_in, d_out, w, packed);
+  int ok_run = be->linear(n, d_in, d_out, x->p, x->ld, packed, y->p, y->ld) ==
+               INFINI_OK;
+  /* The last row alone, into a fresh guarded row: the same bits. */
+  gmat one = gm_new(1, d_out, 0, 1);
+  ok_run = ok_run &&
+           be->linear(1, d_in, d_out, x->p + (n - 1) * x->ld, x->ld, packed,
+                      one.p, one.ld) == INFINI_OK &&
+           memcmp(one.p, y->p + (n - 1) * y->ld, (size_t)d_out * 4) == 0 &&
+           gm_guards_ok(&one);
+  gm_free(&one);
+  free(packed);
+  return ok_run;
+}
+
+static void check_linear(const infini_backend *be) {
+  if (!be->linear) {
+    printf("ok %d - %s linear # SKIP no dense-layer kernel (the model runs "
+           "the portable code)\n", ++n_test, be->name);
+    return;
+  }
+  /* n around the row tile (MR = 6) and up to two tiles past it; d_in and
+   * d_out each swept over the edges (d_out crosses the panel widths 16
+   * and 64). */
+  static const ptrdiff_t rows[] = {1, 5, 6, 7, 12, 13, 32};
+  for (size_t i = 0; i < 3 * N_EDGES; i++) {
+    const ptrdiff_t e = edges[i % N_EDGES], n = rows[i % 7];
+    const ptrdiff_t d_in = i / N_EDGES == 1 ? e : 19;
+    const ptrdiff_t d_out = i / N_EDGES == 2 ? e : i / N_EDGES == 0 ? 65 : 33;
+    gmat x = gm_new(n, d_in, 3, 1), y = gm_new(n, d_out, 5, 2);
+    gmat w = gm_new(d_out, d_in, 0, 0);
+    gm_fill(&x, -2, 2);
+    gm_fill(&w, -1, 1);
+    double worst;
+    const int ran = linear_run(be, n, d_in, d_out, &x, w.p, &y);
+    const int close = linear_close(&x, w.p, d_out, &y, &worst);
+    ok(ran && close && gm_guards_ok(&y),
+       "%s linear n %td d_in %td d_out %td: within the sum bound (worst %.2g "
+       "of it), rows independent, guards intact", be->name, n, d_in, d_out,
+       worst);
+    gm_free(&x); gm_free(&y); gm_free(&w);
+  }
+}
+
+/* RMSNorm (M2) against double. Error analysis: the sum of d squares (all
+ * terms positive) is within gamma_d of exact, relative; the mean, + eps
+ * (positive), sqrt, 1/., and the two products add at most 6 roundings, and
+ * the square root halves the sum's error. So |y - exact| <= (d/2 + 8) u
+ * |exact| (u = 2^-24; within the `norm` site's (D + 4) u of
+ * docs/tolerances.md 11.3 for D >= 8), checked with a factor 1.01. The
+ * second row of each case is scaled by 1e-20, where eps decides. */
+static void check_rmsnorm(const infini_backend *be) {
+  for (size_t e = 0; e < N_EDGES; e++) {
+    const ptrdiff_t n = 1 + (ptrdiff_t)(e % 3), d = edges[e];
+    gmat x = gm_new(n, d, 3, 1), y = gm_new(n, d, 2, 3), w = gm_new(1, d, 0, 0);
+    gm_fill(&x, -3, 3);
+    gm_fill(&w, 0.5f, 1.5f);
+    if (n > 1)
+      for (ptrdiff_t j = 0; j < d; j++)
+        x.p[x.ld + j] *= 1e-20f; /* eps decides */
+    const float eps = 1e-5f;
+    int st = be->rmsnorm(n, d, x.p, x.ld, w.p, eps, y.p, y.ld) == INFINI_OK;
+    double worst = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+      double ss = 0;
+      for (ptrdiff_t j = 0; j < d; j++)
+        ss += (double)x.p[i * x.ld + j] * x.p[i * x.ld + j];
+      const double r = 1 / sqrt(ss / (double)d + (double)eps);
+      for (ptrdiff_t j = 0; j < d; j++) {
+        const double exact = x.p[i * x.ld + j] * r * w.p[j];
+        const double bound = 1.01 * ((double)d / 2 + 8) * 0x1p-24 * fabs(exact);
+        const double err = fabs(y.p[i * y.ld + j] - exact);
+        const double ratio = err == 0 ? 0 : bound > 0 ? err / bound : INFINITY;
+        if (!(ratio <= worst))
+          worst = ratio != ratio ? INFINITY : ratio;
+      }
+    }
+    ok(st && worst <= 1 && gm_guards_ok(&y),
+       "%s rmsnorm %tdx%td: within (d/2 + 8) ulp (worst %.2g of it), guards intact",
+       be->name, n, d, worst);
+    gm_free(&x); gm_free(&y); gm_free(&w);
+  }
+}
+
+/* The SwiGLU gate (M10) against double: exp within 2 ulp (the polynomial;
+ * Sleef u10: 1), which 1 + e does not amplify (e / (1 + e) < 1), then
+ * 1 + e, the division and the product: 3 roundings (-g is exact). So
+ * |g' - exact| <= 5 u |exact|, the `act` site of docs/tolerances.md 11.3,
+ * checked with a factor 1.01; the exact -0 of g below -88.7 and NaN
+ * propagation exactly. */
+static void check_swiglu(const infini_backend *be) {
+  for (size_t e = 0; e < N_EDGES; e++) {
+    const ptrdiff_t count = edges[e];
+    if (count < 1 || count > 129) /* (never: tells GCC the size fits g0) */
+      continue;
+    gmat g = gm_new(count, 1, 0, 2), up = gm_new(count, 1, 0, 1); /* contiguous */
+    gm_fill(&g, -12, 12);
+    gm_fill(&up, -2, 2);
+    g.p[0] = -100.0f; /* exp(100) = inf: silu = -0 */
+    if (count > 2)
+      g.p[count - 1] = NAN;
+    float g0[129]; /* the largest edge */
+    memcpy(g0, g.p, (size_t)count * sizeof(float));
+    int st = be->swiglu(count, g.p, up.p) == INFINI_OK, exact_ok = 1;
+    double worst = 0;
+    for (ptrdiff_t i = 0; i < count; i++) {
+      const double a = g0[i];
+      const double exact = a / (1 + exp(-a)) * up.p[i];
+      if (a != a) {
+        exact_ok &= isnan(g.p[i]);
+        continue;
+      }
+      if (a == -100.0) {
+        exact_ok &= g.p[i] == 0 && signbit(g.p[i]) != signbit(up.p[i]);
+        continue;
+      }
+      const double err = fabs(g.p[i] - exact), bound = 1.01 * 5 * 0x1p-24 * fabs(exact);
+      const double ratio = err == 0 ? 0 : bound > 0 ? err / bound : INFINITY;
+      if (!(ratio <= worst))
+        worst = ratio != ratio ? INFINITY : ratio;
+    }
+    ok(st && exact_ok && worst <= 1 && gm_guards_ok(&g),
+       "%s swiglu %td: within 5 ulp (worst %.2g of it), -0 and NaN exact, guards intact",
+       be->name, count, worst);
+    gm_free(&g); gm_free(&up);
+  }
+}
+
 int main(void) {
   const infini_backend *ref;
   if (infini_backend_find("ref", &ref) != INFINI_OK ||
@@ -464,6 +632,11 @@ int main(void) {
     check_layer(ctx, be->name, INFINI_UPDATE_LINEAR);
     check_layer(ctx, be->name, INFINI_UPDATE_DELTA);
     check_tiny_den(ctx, be->name);
+    check_linear(be);
+    if (be->rmsnorm)
+      check_rmsnorm(be);
+    if (be->swiglu)
+      check_swiglu(be);
     infini_context_free(ctx);
   }
   infini_context_free(ref_ctx);
