@@ -219,10 +219,10 @@ typedef struct model_scratch {
   float *q;        /* [N x H*dh] queries before RoPE (memory read) */
   float *q_pos;    /* [N x H*dh] queries after RoPE (== q without RoPE) */
   float *attn;     /* [N x H*dh] concatenated heads (11) */
-  float *a_mem;    /* [N x dh] one head's memory read (7) */
+  float *a_mem;    /* [H][N x dh] each head's memory read (7) */
   float *gate;     /* [N x F] */
   float *up;       /* [N x F] */
-  float *scores;   /* [N] one query row's scores (partial segments) */
+  float *scores;   /* [H][N] a query row's scores per head (partial segments) */
   float *rope_cos; /* [N x dh/2] cos(p theta_i), p = position in segment */
   float *rope_sin; /* [N x dh/2] */
 } model_scratch;
@@ -236,10 +236,10 @@ static void carve_scratch(const infini_model_config *c, arena *a,
   s->q = arena_take(a, n, hq);
   s->q_pos = rope ? arena_take(a, n, hq) : s->q;
   s->attn = arena_take(a, n, hq);
-  s->a_mem = arena_take(a, n, c->d_head);
+  s->a_mem = arena_take(a, n, hq); /* a block per head: heads run in parallel */
   s->gate = arena_take(a, n, c->d_ff);
   s->up = arena_take(a, n, c->d_ff);
-  s->scores = arena_take(a, n, 1);
+  s->scores = arena_take(a, n, c->n_heads);
   s->rope_cos = rope ? arena_take(a, n, c->d_head / 2) : NULL;
   s->rope_sin = rope ? arena_take(a, n, c->d_head / 2) : NULL;
 }
@@ -463,48 +463,96 @@ infini_status model_pack_weights(infini_model *m) {
   return INFINI_OK;
 }
 
-/* One dense layer's blocks, shared by the threads that run them. */
+/* Tasks smaller than this many multiply-adds run on the caller alone: the
+ * threads' hand-over (about a microsecond when they spin, tens when they
+ * sleep) would cost more than the work (the tiny preset's heads). */
+#define MIN_PARALLEL_WORK ((double)(1 << 18))
+
+/* fn(arg, 0..n-1), each task about `work` multiply-adds: on the stream's
+ * threads, or in order on the caller's. */
+static void run_tasks(const infini_model_state *s, int n, double work, pool_task fn,
+                      void *arg) {
+  if (s->pool && n > 1 && work >= s->min_parallel_work)
+    pool_run(s->pool, n, fn, arg);
+  else
+    for (int t = 0; t < n; t++)
+      fn(arg, t);
+}
+
+/* One dense layer y = x W^T on the packed W: its blocks are tasks. */
 typedef struct dense_job {
-  const infini_backend *be;
-  ptrdiff_t n, d_in, d_out, ldx, ldy;
+  ptrdiff_t d_in, d_out, ldx, ldy;
   const float *x;
   const char *packed;
   size_t stride;
   float *y;
-  int failed;
 } dense_job;
 
-static void dense_block(void *arg, int b) {
-  dense_job *j = arg;
-  const ptrdiff_t o0 = (ptrdiff_t)b * DENSE_BLOCK;
+/* Dense layers that read the same rows and run as one set of tasks (q, k,
+ * v; gate, up), so the stream's threads meet once for all of them. */
+#define DENSE_MAX_JOBS 3
+typedef struct dense_set {
+  const infini_backend *be;
+  ptrdiff_t n;
+  int n_jobs;
+  dense_job job[DENSE_MAX_JOBS];
+  int failed;
+} dense_set;
+
+static void dense_task(void *arg, int t) {
+  dense_set *set = arg;
+  const dense_job *j = set->job;
+  while (t >= dense_blocks(j->d_out)) /* task t: block t of the jobs in order */
+    t -= (int)dense_blocks(j++->d_out);
+  const ptrdiff_t o0 = (ptrdiff_t)t * DENSE_BLOCK;
   const ptrdiff_t cols = j->d_out - o0 < DENSE_BLOCK ? j->d_out - o0 : DENSE_BLOCK;
-  const float *packed = (const float *)(j->packed + (size_t)b * j->stride);
-  if (j->be->linear(j->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
-                    j->ldy) != INFINI_OK)
-    __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+  const float *packed = (const float *)(j->packed + (size_t)t * j->stride);
+  if (set->be->linear(set->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
+                      j->ldy) != INFINI_OK)
+    __atomic_store_n(&set->failed, 1, __ATOMIC_RELAXED);
 }
 
-/* (M3) y = x W^T: the backend's kernel on the packed W when there is one,
- * its blocks split between the stream's threads, else the portable float
- * code on W as loaded. */
+/* A dense layer of a set: (M3) y = x W^T, W packed (or NULL) and as loaded. */
+typedef struct dense_layer {
+  ptrdiff_t d_in, d_out;
+  const float *x;
+  ptrdiff_t ldx;
+  const float *w, *packed;
+  float *y;
+  ptrdiff_t ldy;
+} dense_layer;
+
+/* The layers of `layers` over n rows: the backend's kernel on the packed
+ * weights when there are some, every block of every layer one task of the
+ * stream's threads; else the portable float code on W as loaded. */
+static infini_status dense_layers(const infini_model_state *s, ptrdiff_t n,
+                                  int count, const dense_layer *layers) {
+  const infini_backend *be = s->model->backend;
+  dense_set set = {be, n, count, {{0}}, 0};
+  int tasks = 0;
+  for (int i = 0; i < count; i++) {
+    const dense_layer *d = &layers[i];
+    if (!d->packed) {
+      infini_ref_linear_f32(n, d->d_in, d->d_out, d->x, d->ldx, d->w, d->y, d->ldy);
+      continue;
+    }
+    set.job[i] = (dense_job){d->d_in, d->d_out, d->ldx, d->ldy, d->x,
+                             (const char *)d->packed,
+                             dense_stride(be, d->d_in, d->d_out), d->y};
+    tasks += (int)dense_blocks(d->d_out);
+  }
+  if (tasks > 0) /* the packed weights are all or none (model_pack_weights) */
+    run_tasks(s, tasks, (double)n * layers[0].d_in * DENSE_BLOCK, dense_task, &set);
+  return set.failed ? INFINI_ERR_BACKEND : INFINI_OK;
+}
+
+/* One dense layer (M3) y = x W^T. */
 static infini_status dense(const infini_model_state *s, ptrdiff_t n,
                            ptrdiff_t d_in, ptrdiff_t d_out, const float *x,
                            ptrdiff_t ldx, const float *w, const float *packed,
                            float *y, ptrdiff_t ldy) {
-  if (!packed) {
-    infini_ref_linear_f32(n, d_in, d_out, x, ldx, w, y, ldy);
-    return INFINI_OK;
-  }
-  const infini_backend *be = s->model->backend;
-  dense_job job = {be, n, d_in, d_out, ldx, ldy, x, (const char *)packed,
-                   dense_stride(be, d_in, d_out), y, 0};
-  const int nb = (int)dense_blocks(d_out);
-  if (s->pool && nb > 1)
-    pool_run(s->pool, nb, dense_block, &job);
-  else
-    for (int b = 0; b < nb; b++)
-      dense_block(&job, b);
-  return job.failed ? INFINI_ERR_BACKEND : INFINI_OK;
+  const dense_layer one = {d_in, d_out, x, ldx, w, packed, y, ldy};
+  return dense_layers(s, n, 1, &one);
 }
 
 /* (M2) RMSNorm rows: the backend's kernel when it has one. */
@@ -581,6 +629,10 @@ void infini_model_state_free(infini_model_state *s) {
   free(s->memory);
   free(s->seg_k); /* the segment cache's one allocation starts at seg_k */
   free(s->scratch);
+  if (s->head_ctx)
+    for (ptrdiff_t h = 0; h < s->model->config.n_heads; h++)
+      infini_context_free(s->head_ctx[h]);
+  free(s->head_ctx);
   infini_context_free(s->ctx);
   pool_free(s->pool);
   free(s);
@@ -635,7 +687,13 @@ infini_status infini_model_state_create(const infini_model *m,
   if (!s)
     return INFINI_ERR_NOMEM;
   s->model = m;
+  s->min_parallel_work = MIN_PARALLEL_WORK;
   infini_status st = infini_context_create(m->backend, &s->ctx);
+  s->head_ctx = calloc_array(m->config.n_heads, sizeof *s->head_ctx);
+  if (st == INFINI_OK && !s->head_ctx)
+    st = INFINI_ERR_NOMEM;
+  for (ptrdiff_t h = 0; st == INFINI_OK && h < m->config.n_heads; h++)
+    st = infini_context_create(m->backend, &s->head_ctx[h]);
   if (st == INFINI_OK)
     st = state_buffers(s);
   if (st != INFINI_OK) {
@@ -755,52 +813,81 @@ static layer_cache cache_of(const infini_model_state *s, ptrdiff_t l) {
   return lc;
 }
 
-/* (M4), (M6), (M7) for head h over the chunk: into sc->attn's head block. */
-static infini_status attend_head(infini_model_state *s, const model_scratch *sc,
+/* (M4), (M6), (M7) for head h over the chunk: into sc->attn's head block.
+ * Each head has its own context and scratch, so the heads can run on the
+ * stream's threads in any order with the same bits. */
+static infini_status attend_head(const infini_model_state *s, const model_scratch *sc,
                                  ptrdiff_t l, ptrdiff_t h, chunk ch) {
   const infini_model_config *c = &s->model->config;
-  const ptrdiff_t dh = c->d_head, hq = c->n_heads * dh;
+  const ptrdiff_t n = c->segment_len, dh = c->d_head, hq = c->n_heads * dh;
   const ptrdiff_t hkv = c->n_kv_heads * dh, g = h / (c->n_heads / c->n_kv_heads);
   const infini_head_shape rows = {ch.c, dh, dh};
   const layer_cache lc = cache_of(s, l);
   const float *k = lc.k_pos + g * dh, *v = lc.v + g * dh;
-  float *mem, *z, *out = sc->attn + h * dh;
+  float *mem, *z, *out = sc->attn + h * dh, *a_mem = sc->a_mem + h * n * dh;
+  infini_context *ctx = s->head_ctx[h];
   ptrdiff_t ldm;
   TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
   /* (M4) A_mem from the un-rotated queries and M_{s-1}, z_{s-1} (7) */
-  TRY(infini_retrieve(s->ctx, &rows, sc->q + h * dh, hq, mem, ldm, z,
-                      c->attn_eps, sc->a_mem, dh));
+  TRY(infini_retrieve(ctx, &rows, sc->q + h * dh, hq, mem, ldm, z, c->attn_eps,
+                      a_mem, dh));
   /* (M6) A_dot: a chunk starting the segment is the square causal case */
   if (ch.f == 0)
-    TRY(infini_local_attention(s->ctx, &rows, sc->q_pos + h * dh, hq, k, hkv, v,
+    TRY(infini_local_attention(ctx, &rows, sc->q_pos + h * dh, hq, k, hkv, v,
                                hkv, c->attn_scale, out, hq));
   else
     for (ptrdiff_t r = 0; r < ch.c; r++)
       attend_row(sc->q_pos + r * hq + h * dh, k, hkv, v, hkv, ch.f + r + 1, dh,
-                 c->attn_scale, sc->scores, out + r * hq);
+                 c->attn_scale, sc->scores + h * n, out + r * hq);
   /* (M7) A = sigmoid(beta) A_mem + (1 - sigmoid(beta)) A_dot (10) */
-  return infini_mix(s->ctx, ch.c, dh, s->model->layers[l].beta[h], sc->a_mem,
-                    dh, out, hq, out, hq);
+  return infini_mix(ctx, ch.c, dh, s->model->layers[l].beta[h], a_mem, dh, out,
+                    hq, out, hq);
 }
 
-/* (M8) Fold the completed segment's un-rotated K, V into layer l's memory. */
-static infini_status update_memory(infini_model_state *s, ptrdiff_t l) {
+/* Tasks over heads (attention) or memory heads (update): task i of n. */
+typedef struct head_job {
+  const infini_model_state *s;
+  const model_scratch *sc;
+  ptrdiff_t l;
+  chunk ch;
+  int status; /* the first failure's infini_status, else INFINI_OK */
+} head_job;
+
+static void record_failure(head_job *j, infini_status st) {
+  int ok = INFINI_OK;
+  if (st != INFINI_OK)
+    __atomic_compare_exchange_n(&j->status, &ok, (int)st, false, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+}
+
+static void attend_task(void *arg, int h) {
+  head_job *j = arg;
+  record_failure(j, attend_head(j->s, j->sc, j->l, h, j->ch));
+}
+
+
+/* (M8) Fold the completed segment's un-rotated K, V into memory head g
+ * of layer l (its own context: the memory heads run in parallel). */
+static infini_status update_memory_head(const infini_model_state *s, ptrdiff_t l,
+                                        ptrdiff_t g) {
   const infini_model_config *c = &s->model->config;
   const ptrdiff_t dh = c->d_head, hkv = c->n_kv_heads * dh;
   const infini_head_shape seg = {c->segment_len, dh, dh};
   const layer_cache lc = cache_of(s, l);
-  for (ptrdiff_t g = 0; g < c->n_kv_heads; g++) {
-    float *mem, *z;
-    ptrdiff_t ldm;
-    TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
-    if (c->rule == INFINI_UPDATE_DELTA) /* (9) */
-      TRY(infini_update_delta(s->ctx, &seg, lc.k + g * dh, hkv, lc.v + g * dh,
-                              hkv, mem, ldm, z, c->attn_eps));
-    else /* (8) */
-      TRY(infini_update_linear(s->ctx, &seg, lc.k + g * dh, hkv, lc.v + g * dh,
-                               hkv, mem, ldm, z));
-  }
-  return INFINI_OK;
+  infini_context *ctx = s->head_ctx[g];
+  float *mem, *z;
+  ptrdiff_t ldm;
+  TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
+  if (c->rule == INFINI_UPDATE_DELTA) /* (9) */
+    return infini_update_delta(ctx, &seg, lc.k + g * dh, hkv, lc.v + g * dh, hkv,
+                               mem, ldm, z, c->attn_eps);
+  return infini_update_linear(ctx, &seg, lc.k + g * dh, hkv, lc.v + g * dh, hkv,
+                              mem, ldm, z); /* (8) */
+}
+
+static void update_task(void *arg, int g) {
+  head_job *j = arg;
+  record_failure(j, update_memory_head(j->s, j->l, g));
 }
 
 /* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T. */
@@ -812,9 +899,10 @@ static infini_status qkv(const infini_model_state *s,
   const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
   const ptrdiff_t hkv = c->n_kv_heads * c->d_head;
   TRY(norm_rows(m, n, sc->x, w->attn_norm, sc->u));
-  TRY(dense(s, n, d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq));
-  TRY(dense(s, n, d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv));
-  return dense(s, n, d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv);
+  const dense_layer proj[3] = {{d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq},
+                               {d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv},
+                               {d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv}};
+  return dense_layers(s, n, 3, proj);
 }
 
 /* (M3)-(M8): layer l's attention over the chunk, into sc->attn. */
@@ -841,10 +929,17 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
     return infini_layer_step(s->ctx, &lcfg, ch.c, sc->q, hq, lc.k, hkv, lc.v,
                              hkv, w->beta, s->memory[l], sc->attn, hq);
   }
-  for (ptrdiff_t h = 0; h < c->n_heads; h++)
-    TRY(attend_head(s, sc, l, h, ch));
+  head_job job = {s, sc, l, ch, INFINI_OK};
+  /* a head: QK^T and PV over the segment so far, and the memory read */
+  const double head_work = (double)ch.c * dh * (2.0 * (ch.f + ch.c) + dh);
+  run_tasks(s, (int)c->n_heads, head_work, attend_task, &job);
+  if (job.status != INFINI_OK)
+    return (infini_status)job.status;
   /* (M8), (M12): the update follows every read of M_{s-1} */
-  return completes ? update_memory(s, l) : INFINI_OK;
+  if (completes) /* a memory head: sigma(K)^T V over the segment */
+    run_tasks(s, (int)c->n_kv_heads, (double)c->segment_len * dh * dh, update_task,
+              &job);
+  return (infini_status)job.status;
 }
 
 /* (M9) x += A Wo^T, then (M10) x += SwiGLU(RMSNorm(x) ffn_norm). */
@@ -857,8 +952,10 @@ static infini_status attn_out_and_ffn(const infini_model_state *s,
   TRY(dense(s, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d));
   infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
   TRY(norm_rows(m, n, sc->x, w->ffn_norm, sc->u));
-  TRY(dense(s, n, d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f));
-  TRY(dense(s, n, d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f));
+  const dense_layer gate_up[2] = {
+      {d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f},
+      {d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f}};
+  TRY(dense_layers(s, n, 2, gate_up));
   TRY(swiglu(m, n * f, sc->gate, sc->up));
   TRY(dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d));
   infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);

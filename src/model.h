@@ -53,6 +53,7 @@ struct infini_model {
 struct infini_model_state {
   const infini_model *model;
   infini_context *ctx;
+  infini_context **head_ctx; /* [H] one per head: heads run on the threads */
   infini_state **memory; /* [L], each H_kv heads of d_head x d_head */
   /* The partial segment: rows 0..fill-1 hold the keys and values of the
    * tokens of the current segment, fill = tokens % N. Per layer l, each is
@@ -65,6 +66,9 @@ struct infini_model_state {
   uint64_t tokens; /* tokens processed in this stream */
   void *scratch;   /* forward-pass buffers, owned by src/model.c */
   struct pool *pool; /* infini_model_state_set_threads; NULL: one thread */
+  /* Tasks of fewer multiply-adds run on the caller alone (src/model.c's
+   * MIN_PARALLEL_WORK; the thread test sets 0 to split every run). */
+  double min_parallel_work;
   size_t scratch_bytes;
 };
 
