@@ -135,8 +135,10 @@ void infini_model_state_free(infini_model_state *state);
  * @brief Run this stream's forward passes on @p threads threads (the
  *        caller and threads - 1 workers; 1 to ::INFINI_MODEL_MAX_THREADS,
  *        1 at creation). The dense layers' outputs are split between them
- *        in blocks fixed when the model was loaded, so the results are the
- *        same bits for every thread count. The workers live until the
+ *        in blocks fixed when the model was loaded, and the attention and
+ *        memory heads are shared out, each computed the same way whichever
+ *        thread runs it, so the results are the same bits for every thread
+ *        count. The workers live until the
  *        state is freed or the count is set again.
  * @return ::INFINI_ERR_PARAM for a count out of range,
  *         ::INFINI_ERR_NOMEM when the threads cannot be started (the
