@@ -61,8 +61,11 @@ SIMD_INLINE void vstore_n(float *p, vf v, ptrdiff_t n) {
   }
   float buf[VW];
   vstore(buf, v);
-  if (n > 0)
-    memcpy(p, buf, (size_t)n * sizeof(float));
+  /* 0 <= n < VW here. A loop bounded by VW too, not memcpy(n floats):
+   * through the linear kernel's inlined callers, GCC 12's -Warray-bounds
+   * (aarch64 cross build, emulated ISAs) lost that bound on n. */
+  for (int i = 0; i < VW && i < n; i++)
+    p[i] = buf[i];
 }
 
 /* max(a, b) that returns NaN when either is NaN (the x86 max instruction
