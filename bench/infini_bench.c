@@ -443,26 +443,30 @@ int main(int argc, char **argv) {
       dense |= !strcmp(a, "--dense");
       continue;
     }
-    const char *v = i + 1 < argc ? argv[++i] : NULL;
-    if (v && !strcmp(a, "--csv"))
+    static const char *const value_options[] = {"--csv", "--op", "--impl", "--threads",
+                                                "--n", "--d", "--min-time"};
+    bool known = false;
+    for (size_t k = 0; k < sizeof value_options / sizeof value_options[0]; k++)
+      known |= !strcmp(a, value_options[k]);
+    if (!known)
+      return cli_usage_error("unknown option '%s'", a);
+    if (i + 1 == argc)
+      return cli_usage_error("%s needs a value", a);
+    const char *v = argv[++i];
+    if (!strcmp(a, "--csv"))
       csv_path = v;
-    else if (v && !strcmp(a, "--op"))
+    else if (!strcmp(a, "--op"))
       only_op = v;
-    else if (v && !strcmp(a, "--impl"))
+    else if (!strcmp(a, "--impl"))
       only_impl = v;
-    else if (v && !strcmp(a, "--threads"))
+    else if (!strcmp(a, "--threads"))
       max_threads = (int)size_option(a, v, 16);
-    else if (v && !strcmp(a, "--n"))
+    else if (!strcmp(a, "--n"))
       only_n = size_option(a, v, 65536);
-    else if (v && !strcmp(a, "--d"))
+    else if (!strcmp(a, "--d"))
       only_d = size_option(a, v, 65536);
-    else if (v && !strcmp(a, "--min-time")) {
-      if (!cli_parse_double(v, 1e-3, 1e3, &min_time))
-        return cli_usage_error("--min-time needs seconds from 0.001 to 1000, not '%s'", v);
-    } else {
-      usage(stderr);
-      return CLI_EXIT_USAGE;
-    }
+    else if (!cli_parse_double(v, 1e-3, 1e3, &min_time))
+      return cli_usage_error("--min-time needs seconds from 0.001 to 1000, not '%s'", v);
   }
 
   /* OpenBLAS reads its environment when it loads: set it, then re-exec. */

@@ -213,7 +213,7 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_PROFILE:
       if (!tol_profile_from_name(optarg, &o->profile))
         return cli_usage_error("unknown --profile '%s' (fp32, bf16, fp16, bf16-fp32, fp16-fp32 "
-                           "or tf32)", optarg);
+                               "or tf32)", optarg);
       break;
     case OPT_STRICT: o->strict = true; break;
     case OPT_TAP: o->tap = optarg; break;
@@ -284,10 +284,10 @@ static int parse_args(int argc, char **argv, options *o) {
     return cli_usage_error("export writes no report");
   if (o->model && strcmp(o->command, "export") != 0)
     return cli_usage_error("--model applies to export (check finds the models in the "
-                       "index)");
+                           "index)");
   if (o->model && o->operator_option)
     return cli_usage_error("--model exports whole models; --%s selects operator cases, which "
-                       "are exported separately", o->operator_option);
+                           "are exported separately", o->operator_option);
   return -1;
 }
 

@@ -62,6 +62,26 @@ void cli_usage_die(const char *fmt, ...) {
   exit(CLI_EXIT_USAGE);
 }
 
+int cli_parse_options(int argc, char **argv, const char *shortopts,
+                      const struct option *longopts,
+                      int (*take)(void *ctx, int ch, const char *arg),
+                      void *ctx) {
+  opterr = 0;
+  int ch;
+  while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    if (ch == ':')
+      return cli_usage_error("%s needs a value", argv[optind - 1]);
+    if (ch == '?')
+      return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+    const int r = take(ctx, ch, optarg);
+    if (r)
+      return r;
+  }
+  if (optind < argc)
+    return cli_usage_error("unexpected argument '%s'", argv[optind]);
+  return 0;
+}
+
 /* ---- numbers ------------------------------------------------------------- */
 
 static int hex_digit(char c) {

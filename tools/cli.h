@@ -26,6 +26,7 @@
 #ifndef INFINI_TOOLS_CLI_H
 #define INFINI_TOOLS_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -56,6 +57,21 @@ int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 
 /** cli_usage_error, then exit(CLI_EXIT_USAGE). */
 CLI_NORETURN void cli_usage_die(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/**
+ * The getopt_long loop of a tool whose arguments are all options: from
+ * argv[optind] on (set optind past a command word first), each option goes
+ * to take(ctx, ch, optarg), and the loop stops at take's first nonzero
+ * result and returns it (a tool's -1 for --help and --version, or a usage
+ * error's status). getopt's own messages are off; instead, usage errors:
+ * "OPTION needs a value" (shortopts must start with ':'), "unknown option
+ * 'OPTION'", and "unexpected argument 'ARG'" for what is left. 0 when
+ * every argument was taken.
+ */
+int cli_parse_options(int argc, char **argv, const char *shortopts,
+                      const struct option *longopts,
+                      int (*take)(void *ctx, int ch, const char *arg),
+                      void *ctx);
 
 /**
  * A whole number in [lo, hi] written in decimal digits only: no sign (so

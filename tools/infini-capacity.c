@@ -11,7 +11,6 @@
  * not be written or a library call failed, 2 a usage error.
  */
 #include "config.h"
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,14 +122,14 @@ static int parse_list(const char *option, const char *arg, double lo,
       v = whole ? (double)u : v;
     else
       return cli_usage_error("--%s needs %s from %g to %g%s, not '%s'", option,
-                         whole ? "whole numbers" : "numbers", lo, hi,
-                         tokens ? " or 'tokens'" : "", t);
+                             whole ? "whole numbers" : "numbers", lo, hi,
+                             tokens ? " or 'tokens'" : "", t);
     out->v[out->count++] = v;
   }
   if (out->count == 0 || arg[strlen(arg) - 1] == ',' || arg[0] == ',' ||
       strstr(arg, ",,"))
     return cli_usage_error("--%s needs a comma-separated list, not '%s'", option,
-                       arg);
+                           arg);
   return 0;
 }
 
@@ -139,8 +138,8 @@ static int parse_size(const char *option, const char *arg, uint64_t lo,
   uint64_t v;
   if (!cli_parse_u64(arg, lo, hi, &v))
     return cli_usage_error("--%s needs a whole number from %llu to %llu, not '%s'",
-                       option, (unsigned long long)lo, (unsigned long long)hi,
-                       arg);
+                           option, (unsigned long long)lo, (unsigned long long)hi,
+                           arg);
   *out = (ptrdiff_t)v;
   return 0;
 }
@@ -159,7 +158,7 @@ static int parse_rules(const char *arg, options *o) {
       o->rules[1] = true;
     else
       return cli_usage_error("--rule is a list of linear and delta, not '%s'",
-                         arg);
+                             arg);
   if (!o->rules[0] && !o->rules[1])
     return cli_usage_error("--rule is a list of linear and delta, not '%s'", arg);
   return 0;
@@ -208,7 +207,8 @@ static const struct option long_options[] = {
 
 /* One option; 0 to go on, -1 to exit 0 (help, version), else a usage
  * error's exit status. */
-static int take_option(options *o, int ch, const char *arg) {
+static int take_option(void *ctx, int ch, const char *arg) {
+  options *o = ctx;
   double x;
   switch (ch) {
   case 'b': o->backend = arg; return 0;
@@ -233,7 +233,7 @@ static int take_option(options *o, int ch, const char *arg) {
     return cli_parse_u64(arg, 0, UINT64_MAX, &o->seed)
                ? 0
                : cli_usage_error("--seed needs a whole number from 0 to "
-                             "18446744073709551615, not '%s'", arg);
+                                 "18446744073709551615, not '%s'", arg);
   case 'o': o->output = arg; return 0;
   case 'f': o->force = true; return 0;
   case OPT_PROGRESS: o->progress = true; return 0;
@@ -293,13 +293,13 @@ static int check_sizes(const options *o) {
         most = fmax(most, o->length.v[j] * (double)o->seg_len);
     if (most * width > (double)MAX_ITEMS * 256)
       return cli_usage_error("%.0f associations of width %.0f are too many "
-                         "(at most %d x 256 floats a buffer)",
-                         most, width, MAX_ITEMS);
+                             "(at most %d x 256 floats a buffer)",
+                             most, width, MAX_ITEMS);
   }
   for (int j = 0; o->cmd == CMD_NEEDLES && j < o->needles.count; j++)
     if (o->needles.v[j] > (double)o->seg_len)
       return cli_usage_error("--needles %.0f exceeds --segment-len %td",
-                         o->needles.v[j], o->seg_len);
+                             o->needles.v[j], o->seg_len);
   return 0;
 }
 
@@ -321,22 +321,12 @@ static int parse_options(int argc, char **argv, options *o) {
     c++;
   if (c == 3)
     return cli_usage_error("unknown command '%s' (capacity, forgetting or "
-                       "needles)", argv[1]);
+                           "needles)", argv[1]);
   o->cmd = (command)c;
-  opterr = 0;
   optind = 2;
-  int ch;
-  while ((ch = getopt_long(argc, argv, ":b:o:fh", long_options, NULL)) != -1) {
-    if (ch == ':')
-      return cli_usage_error("%s needs a value", argv[optind - 1]);
-    if (ch == '?')
-      return cli_usage_error("unknown option '%s'", argv[optind - 1]);
-    const int r = take_option(o, ch, optarg);
-    if (r)
-      return r;
-  }
-  if (optind < argc)
-    return cli_usage_error("unexpected argument '%s'", argv[optind]);
+  const int r = cli_parse_options(argc, argv, ":b:o:fh", long_options, take_option, o);
+  if (r)
+    return r;
   set_defaults(o);
   return check_sizes(o);
 }

@@ -14,7 +14,6 @@
  */
 #include "config.h"
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +89,7 @@ static int set_size(options *o, int which, const char *arg) {
   uint64_t v;
   if (!cli_parse_u64(arg, 1, PTRDIFF_MAX, &v))
     return cli_usage_error("--%s needs a whole number >= 1, not '%s'",
-                       size_options[which], arg);
+                           size_options[which], arg);
   o->sizes[which] = (ptrdiff_t)v;
   o->size_given[which] = true;
   return 0;
@@ -138,7 +137,8 @@ static const struct option long_options[] = {
 
 /* One option; returns 0 to go on, -1 to exit 0 (help, version), else the
  * exit status of a usage error. */
-static int take_option(options *o, int ch, const char *arg) {
+static int take_option(void *ctx, int ch, const char *arg) {
+  options *o = ctx;
   int choice;
   switch (ch) {
   case OPT_PRESET: return set_preset(o, arg);
@@ -156,7 +156,7 @@ static int take_option(options *o, int ch, const char *arg) {
     return cli_parse_u64(arg, 0, UINT64_MAX, &o->seed)
                ? 0
                : cli_usage_error("--seed needs a whole number from 0 to "
-                             "18446744073709551615, not '%s'", arg);
+                                 "18446744073709551615, not '%s'", arg);
   case 'o': o->output = arg; return 0;
   case 'f': o->force = true; return 0;
   case OPT_INFO: o->info = arg; return 0;
@@ -175,19 +175,9 @@ static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->preset = &presets[0];
   o->position = INFINI_POSITION_ROPE;
-  opterr = 0;
-  int ch;
-  while ((ch = getopt_long(argc, argv, ":o:fh", long_options, NULL)) != -1) {
-    if (ch == ':')
-      return cli_usage_error("%s needs a value", argv[optind - 1]);
-    if (ch == '?')
-      return cli_usage_error("unknown option '%s'", argv[optind - 1]);
-    const int r = take_option(o, ch, optarg);
-    if (r)
-      return r;
-  }
-  if (optind < argc)
-    return cli_usage_error("unexpected argument '%s'", argv[optind]);
+  const int r = cli_parse_options(argc, argv, ":o:fh", long_options, take_option, o);
+  if (r)
+    return r;
   if (o->info && o->output)
     return cli_usage_error("--info and -o do not go together");
   if (!o->info && !o->output)

@@ -1138,7 +1138,7 @@ int main(int argc, char **argv) {
     case O_SCALE: sp.scale = parse_float(optarg, -FLT_MAX, FLT_MAX, "--scale must be finite"); break;
     case O_BETA:
       /* infinities are the gate's extremes (sigmoid 0 or 1), not mistakes */
-      sp.beta = parse_float(optarg, -INFINITY, INFINITY, "--beta must be a number, not NaN");
+      sp.beta = parse_float(optarg, -INFINITY, INFINITY, "--beta must be a float or +-inf, not NaN");
       sp.beta_all_heads = true;
       break;
     case O_REGIME:
