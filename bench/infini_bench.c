@@ -43,6 +43,7 @@
  * --dense: the model's dense layers instead, see dense_bench.)
  */
 #include "config.h"
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@
 #include "infini.h"
 #include "src/cpu.h"
 #include "src/fileio.h"
+#include "tools/cli.h"
 
 #define H 8
 
@@ -409,40 +411,63 @@ static int dense_bench(double min_time) {
   return 0;
 }
 
+static void usage(FILE *f) {
+  fputs("usage: infini-bench [--csv FILE] [--threads T] [--min-time S] [--quick]\n"
+        "       [--op NAME] [--impl NAME] [--n N] [--d D] | --dense\n", f);
+}
+
+/* The value of a size option, 1 to hi, or exit 2 with one line. */
+static ptrdiff_t size_option(const char *option, const char *value, uint64_t hi) {
+  uint64_t x;
+  if (!cli_parse_u64(value, 1, hi, &x))
+    cli_usage_die("%s needs a whole number from 1 to %" PRIu64 ", not '%s'", option, hi,
+                  value);
+  return (ptrdiff_t)x;
+}
+
 int main(int argc, char **argv) {
   const char *csv_path = NULL;
   int max_threads = 2, quick = 0, dense = 0;
   const char *only_op = NULL, *only_impl = NULL;
   ptrdiff_t only_n = 0, only_d = 0;
   double min_time = 0.2;
+  cli_set_program("infini-bench", "try --help");
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--csv") && i + 1 < argc)
-      csv_path = argv[++i];
-    else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-      max_threads = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--min-time") && i + 1 < argc)
-      min_time = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--quick"))
-      quick = 1;
-    else if (!strcmp(argv[i], "--dense"))
-      dense = 1;
-    else if (!strcmp(argv[i], "--op") && i + 1 < argc)
-      only_op = argv[++i];
-    else if (!strcmp(argv[i], "--impl") && i + 1 < argc)
-      only_impl = argv[++i];
-    else if (!strcmp(argv[i], "--n") && i + 1 < argc)
-      only_n = atol(argv[++i]);
-    else if (!strcmp(argv[i], "--d") && i + 1 < argc)
-      only_d = atol(argv[++i]);
-    else {
-      fprintf(stderr, "usage: %s [--csv FILE] [--threads T] [--min-time S] [--quick]\n"
-                      "       [--op NAME] [--impl NAME] [--n N] [--d D] | --dense\n",
-              argv[0]);
-      return 2;
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return 0;
     }
+    if (!strcmp(a, "--quick") || !strcmp(a, "--dense")) {
+      quick |= !strcmp(a, "--quick");
+      dense |= !strcmp(a, "--dense");
+      continue;
+    }
+    static const char *const value_options[] = {"--csv", "--op", "--impl", "--threads",
+                                                "--n", "--d", "--min-time"};
+    bool known = false;
+    for (size_t k = 0; k < sizeof value_options / sizeof value_options[0]; k++)
+      known |= !strcmp(a, value_options[k]);
+    if (!known)
+      return cli_usage_error("unknown option '%s'", a);
+    if (i + 1 == argc)
+      return cli_usage_error("%s needs a value", a);
+    const char *v = argv[++i];
+    if (!strcmp(a, "--csv"))
+      csv_path = v;
+    else if (!strcmp(a, "--op"))
+      only_op = v;
+    else if (!strcmp(a, "--impl"))
+      only_impl = v;
+    else if (!strcmp(a, "--threads"))
+      max_threads = (int)size_option(a, v, 16);
+    else if (!strcmp(a, "--n"))
+      only_n = size_option(a, v, 65536);
+    else if (!strcmp(a, "--d"))
+      only_d = size_option(a, v, 65536);
+    else if (!cli_parse_double(v, 1e-3, 1e3, &min_time))
+      return cli_usage_error("--min-time needs seconds from 0.001 to 1000, not '%s'", v);
   }
-  if (max_threads < 1 || max_threads > 16)
-    max_threads = 2;
 
   /* OpenBLAS reads its environment when it loads: set it, then re-exec. */
   if (!getenv("INFINI_BENCH_REEXEC")) {

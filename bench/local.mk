@@ -13,7 +13,7 @@ bench_libbench_avx2_la_SOURCES = bench/peak_avx2.c bench/peak.inc
 bench_libbench_avx2_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX2)
 bench_infini_bench_SOURCES = bench/infini_bench.c src/cpu.c src/cpu.h \
 	src/fileio.c src/fileio.h
-bench_infini_bench_LDADD = bench/libbench_avx512.la bench/libbench_avx2.la \
+bench_infini_bench_LDADD = tools/libinfini_cli.la bench/libbench_avx512.la bench/libbench_avx2.la \
 	libinfini.la $(OPENBLAS_LIBS) $(SLEEF_LIBS) -lm
 bench_infini_bench_CFLAGS = $(AM_CFLAGS)
 

@@ -11,7 +11,6 @@
  */
 #include "config.h"
 #include <dlfcn.h>
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 #include "conformance/conform.h"
 #include "conformance/model/model_files.h"
+#include "tools/cli.h"
 
 #define MAX_BACKENDS 64
 #define MAX_PLUGINS 32
@@ -120,14 +120,6 @@ static void usage(FILE *f) {
       cf_default_vectors(), cf_default_model_vectors(), 20);
 }
 
-static int usage_error(const char *fmt, const char *arg) {
-  fflush(stdout);
-  fputs("infini-conform: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs(" (try --help)\n", stderr);
-  return CF_EXIT_USAGE;
-}
-
 enum {
   OPT_LIST_BACKENDS = 256, OPT_VECTORS, OPT_OP, OPT_ID, OPT_FLAG, OPT_INCLUDE,
   OPT_EXCLUDE, OPT_XFAIL, OPT_PROFILE, OPT_STRICT, OPT_TAP, OPT_JUNIT, OPT_JSON,
@@ -189,12 +181,12 @@ static int parse_args(int argc, char **argv, options *o) {
     switch (ch) {
     case 'b':
       if (o->n_backend_args == MAX_BACKENDS)
-        return usage_error("too many --backend options%s", "");
+        return cli_usage_error("too many --backend options");
       o->backend_args[o->n_backend_args++] = optarg;
       break;
     case 'p':
       if (o->n_plugins == MAX_PLUGINS)
-        return usage_error("too many --plugin options%s", "");
+        return cli_usage_error("too many --plugin options");
       o->plugins[o->n_plugins++] = optarg;
       break;
     case OPT_LIST_BACKENDS: o->list_backends = true; break;
@@ -204,7 +196,7 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_FLAG:
       if (!cf_selection_add(&o->sel, ch == OPT_OP ? "op" : ch == OPT_ID ? "id" : "flag",
                             optarg, err, sizeof err))
-        return usage_error("%s", err);
+        return cli_usage_error("%s", err);
       break;
     case OPT_INCLUDE:
     case OPT_EXCLUDE:
@@ -220,8 +212,8 @@ static int parse_args(int argc, char **argv, options *o) {
       break;
     case OPT_PROFILE:
       if (!tol_profile_from_name(optarg, &o->profile))
-        return usage_error("unknown --profile '%s' (fp32, bf16, fp16, bf16-fp32, fp16-fp32 "
-                           "or tf32)", optarg);
+        return cli_usage_error("unknown --profile '%s' (fp32, bf16, fp16, bf16-fp32, fp16-fp32 "
+                               "or tf32)", optarg);
       break;
     case OPT_STRICT: o->strict = true; break;
     case OPT_TAP: o->tap = optarg; break;
@@ -231,16 +223,14 @@ static int parse_args(int argc, char **argv, options *o) {
     case OPT_NO_DIAGNOSE_FLAG: o->diagnose.skip_flag = optarg; break;
     case OPT_DECLARE:
       if (!cf_declaration_parse(&o->declared, optarg, err, sizeof err))
-        return usage_error("%s", err);
+        return cli_usage_error("%s", err);
       break;
     case 'q': o->quiet = true; break;
     case 'v': o->verbose = true; break;
     case OPT_MAX_FAILURES: {
-      char *end;
-      errno = 0;
-      long v = strtol(optarg, &end, 10);
-      if (errno || *end || end == optarg || v < 0 || v > 1000000)
-        return usage_error("--max-failures needs a number >= 0, not '%s'", optarg);
+      uint64_t v;
+      if (!cli_parse_u64(optarg, 0, 1000000, &v))
+        return cli_usage_error("--max-failures needs a number >= 0, not '%s'", optarg);
       o->max_details = (int)v;
       break;
     }
@@ -258,17 +248,17 @@ static int parse_args(int argc, char **argv, options *o) {
       return CF_EXIT_PASS;
     case ':': /* optopt is the option's val: a letter only for -x */
       if (strncmp(argv[optind - 1], "--", 2) != 0)
-        return usage_error("option -%c needs a value", (char[]){(char)optopt, 0});
-      return usage_error("option %s needs a value", argv[optind - 1]);
+        return cli_usage_error("option -%c needs a value", optopt);
+      return cli_usage_error("option %s needs a value", argv[optind - 1]);
     default:
       if (optopt)
-        return usage_error("unknown option -%s", (char[]){(char)optopt, 0});
-      return usage_error("unknown option %s", argv[optind - 1]);
+        return cli_usage_error("unknown option -%c", optopt);
+      return cli_usage_error("unknown option %s", argv[optind - 1]);
     }
   }
   for (int i = optind; i < argc; i++) {
     if (n_positional == 4)
-      return usage_error("too many arguments ('%s')", argv[i]);
+      return cli_usage_error("too many arguments ('%s')", argv[i]);
     positional[n_positional++] = argv[i];
   }
   o->command = "run";
@@ -276,28 +266,28 @@ static int parse_args(int argc, char **argv, options *o) {
     const char *cmd = positional[0];
     if (strcmp(cmd, "run") == 0) {
       if (n_positional > 1)
-        return usage_error("run takes no argument ('%s')", positional[1]);
+        return cli_usage_error("run takes no argument ('%s')", positional[1]);
     } else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "check") == 0) {
       o->command = cmd;
       if (n_positional < 2)
-        return usage_error("%s needs a directory", cmd);
+        return cli_usage_error("%s needs a directory", cmd);
       if (n_positional > 2)
-        return usage_error("too many arguments ('%s')", positional[2]);
+        return cli_usage_error("too many arguments ('%s')", positional[2]);
       o->dir = positional[1];
     } else {
-      return usage_error("unknown command '%s' (run, export or check)", cmd);
+      return cli_usage_error("unknown command '%s' (run, export or check)", cmd);
     }
   }
   if (strcmp(o->command, "run") != 0 && (o->n_backend_args || o->n_plugins))
-    return usage_error("--backend and --plugin apply to run, not %s", o->command);
+    return cli_usage_error("--backend and --plugin apply to run, not %s", o->command);
   if (strcmp(o->command, "export") == 0 && (o->tap || o->junit || o->json))
-    return usage_error("export writes no report%s", "");
+    return cli_usage_error("export writes no report");
   if (o->model && strcmp(o->command, "export") != 0)
-    return usage_error("--model applies to export (check finds the models in the "
-                       "index)%s", "");
+    return cli_usage_error("--model applies to export (check finds the models in the "
+                           "index)");
   if (o->model && o->operator_option)
-    return usage_error("--model exports whole models; --%s selects operator cases, which "
-                       "are exported separately", o->operator_option);
+    return cli_usage_error("--model exports whole models; --%s selects operator cases, which "
+                           "are exported separately", o->operator_option);
   return -1;
 }
 
@@ -556,6 +546,7 @@ static int model_command(const options *o) {
 }
 
 int main(int argc, char **argv) {
+  cli_set_program("infini-conform", "try --help");
   options o;
   int status = parse_args(argc, argv, &o);
   if (status >= 0) {

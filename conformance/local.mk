@@ -64,7 +64,8 @@ bin_PROGRAMS += infini-conform
 infini_conform_SOURCES = conformance/infini-conform.c \
 	conformance/model/model_files.c conformance/model/model_files.h
 infini_conform_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
-infini_conform_LDADD = conformance/model/libinfini_model_golden.la $(conform_ldadd)
+infini_conform_LDADD = conformance/model/libinfini_model_golden.la \
+	tools/libinfini_cli.la $(conform_ldadd)
 
 ## Judging and diagnosis on the shipped vectors (TAP).
 check_PROGRAMS += conformance/test-diagnose

@@ -109,6 +109,7 @@ conform_tests() {
   expect_error "$c" 'frobnicate' "unknown option" --frobnicate
   expect_error "$c" 'vectors' "option without its value" --vectors
   expect_error "$c" 'max-failures' "bad number" --max-failures -3
+  expect_error "$c" 'max-failures' "a sign (tools/cli.h: digits only)" --max-failures +5
   expect_error "$c" 'no-such-file' "missing vector directory" --vectors "$missing"
   expect_error "$c" 'empty' "empty manifest" --vectors "$work/empty"
   expect_error "$c" 'garbage' "garbage manifest" --vectors "$work/garbage"
@@ -166,6 +167,8 @@ vectors_tests() {
   expect_error "$g" 'eps' "--eps nan" --out "$work/set" --eps nan
   expect_error "$g" 'scale' "--scale inf" --out "$work/set" --scale inf
   expect_error "$g" 'beta' "--beta nan" --out "$work/set" --beta nan
+  expect_error "$g" 'beta' "--beta overflowing a float" --out "$work/set" --beta 1e39
+  expect_error "$g" 'seed' "--seed -1 (not wrapped to 2^64 - 1)" --out "$work/set" --seed -1
   expect_error "$g" 'kv-heads' "--kv-heads not dividing --heads" --out "$work/set" --heads 3 --kv-heads 2
   cp "$work/garbage" "$work/out-file"
   expect_error "$g" 'out-file' "--out naming a regular file" --out "$work/out-file" --op mix

@@ -11,9 +11,7 @@
  * not be written or a library call failed, 2 a usage error.
  */
 #include "config.h"
-#include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +21,9 @@
 #include "infini.h"
 #include "src/fileio.h"
 #include "tools/capacity.h"
+#include "tools/cli.h"
 
 #define PROG "infini-capacity"
-enum { EXIT_USAGE = 2 };
 
 /* Sizes are capped so every buffer (n * width floats, n^2 score pairs)
  * stays far from overflow and from hours of work. */
@@ -102,84 +100,46 @@ static void usage(FILE *f) {
       "  --version           the version\n");
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  fprintf(stderr, PROG ": ");
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, " (try '" PROG " --help')\n");
-  return EXIT_USAGE;
-}
-
-/* A finite decimal number in [lo, hi] and nothing else. */
-static bool parse_double(const char *s, double lo, double hi, double *out) {
-  char *end;
-  if (!*s || strchr(s, ' '))
-    return false;
-  const double v = strtod(s, &end);
-  *out = v;
-  return *end == '\0' && isfinite(v) && v >= lo && v <= hi;
-}
-
-/* Decimal digits only, value in [lo, hi]. */
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
-  uint64_t v = 0;
-  if (!*s)
-    return false;
-  for (; *s; s++) {
-    const unsigned digit = (unsigned)(*s - '0');
-    if (digit > 9 || v > (UINT64_MAX - digit) / 10)
-      return false;
-    v = v * 10 + digit;
-  }
-  *out = v;
-  return v >= lo && v <= hi;
-}
-
 /* A comma-separated list of whole numbers (whole) or numbers in [lo, hi];
  * `tokens` (when allowed) is stored as 0. */
 static int parse_list(const char *option, const char *arg, double lo,
                       double hi, bool whole, bool tokens, list *out) {
   char buf[4096];
   if (strlen(arg) >= sizeof buf)
-    return usage_error("--%s: list too long", option);
+    return cli_usage_error("--%s: list too long", option);
   strcpy(buf, arg);
   out->count = 0;
   char *save = NULL;
   for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
     if (out->count == MAX_LIST)
-      return usage_error("--%s: more than %d values", option, MAX_LIST);
+      return cli_usage_error("--%s: more than %d values", option, MAX_LIST);
     double v;
     uint64_t u;
     if (tokens && strcmp(t, "tokens") == 0)
       v = 0;
-    else if (whole ? parse_u64(t, (uint64_t)lo, (uint64_t)hi, &u)
-                   : parse_double(t, lo, hi, &v))
+    else if (whole ? cli_parse_u64(t, (uint64_t)lo, (uint64_t)hi, &u)
+                   : cli_parse_double(t, lo, hi, &v))
       v = whole ? (double)u : v;
     else
-      return usage_error("--%s needs %s from %g to %g%s, not '%s'", option,
-                         whole ? "whole numbers" : "numbers", lo, hi,
-                         tokens ? " or 'tokens'" : "", t);
+      return cli_usage_error("--%s needs %s from %g to %g%s, not '%s'", option,
+                             whole ? "whole numbers" : "numbers", lo, hi,
+                             tokens ? " or 'tokens'" : "", t);
     out->v[out->count++] = v;
   }
   if (out->count == 0 || arg[strlen(arg) - 1] == ',' || arg[0] == ',' ||
       strstr(arg, ",,"))
-    return usage_error("--%s needs a comma-separated list, not '%s'", option,
-                       arg);
+    return cli_usage_error("--%s needs a comma-separated list, not '%s'", option,
+                           arg);
   return 0;
 }
 
 static int parse_size(const char *option, const char *arg, uint64_t lo,
                       uint64_t hi, ptrdiff_t *out) {
   uint64_t v;
-  if (!parse_u64(arg, lo, hi, &v))
-    return usage_error("--%s needs a whole number from %llu to %llu, not '%s'",
-                       option, (unsigned long long)lo, (unsigned long long)hi,
-                       arg);
+  if (!cli_parse_u64(arg, lo, hi, &v))
+    return cli_usage_error("--%s needs a whole number from %llu to %llu, not '%s'",
+                           option, (unsigned long long)lo, (unsigned long long)hi,
+                           arg);
   *out = (ptrdiff_t)v;
   return 0;
 }
@@ -187,7 +147,7 @@ static int parse_size(const char *option, const char *arg, uint64_t lo,
 static int parse_rules(const char *arg, options *o) {
   char buf[64];
   if (strlen(arg) >= sizeof buf)
-    return usage_error("--rule is a list of linear and delta, not '%s'", arg);
+    return cli_usage_error("--rule is a list of linear and delta, not '%s'", arg);
   strcpy(buf, arg);
   o->rules[0] = o->rules[1] = false;
   char *save = NULL;
@@ -197,10 +157,10 @@ static int parse_rules(const char *arg, options *o) {
     else if (strcmp(t, "delta") == 0)
       o->rules[1] = true;
     else
-      return usage_error("--rule is a list of linear and delta, not '%s'",
-                         arg);
+      return cli_usage_error("--rule is a list of linear and delta, not '%s'",
+                             arg);
   if (!o->rules[0] && !o->rules[1])
-    return usage_error("--rule is a list of linear and delta, not '%s'", arg);
+    return cli_usage_error("--rule is a list of linear and delta, not '%s'", arg);
   return 0;
 }
 
@@ -210,7 +170,7 @@ static int parse_keys(const char *arg, options *o) {
       o->keys.kind = (cap_keys)i;
       return 0;
     }
-  return usage_error("--keys is gauss, corr, sparse or onehot, not '%s'", arg);
+  return cli_usage_error("--keys is gauss, corr, sparse or onehot, not '%s'", arg);
 }
 
 enum { OPT_RULE = 256, OPT_D_KEY, OPT_D_VALUE, OPT_KEYS, OPT_RHO, OPT_SHIFT,
@@ -247,7 +207,8 @@ static const struct option long_options[] = {
 
 /* One option; 0 to go on, -1 to exit 0 (help, version), else a usage
  * error's exit status. */
-static int take_option(options *o, int ch, const char *arg) {
+static int take_option(void *ctx, int ch, const char *arg) {
+  options *o = ctx;
   double x;
   switch (ch) {
   case 'b': o->backend = arg; return 0;
@@ -258,21 +219,21 @@ static int take_option(options *o, int ch, const char *arg) {
   case OPT_RHO: return parse_list("rho", arg, 0, 1, false, false, &o->rho);
   case OPT_SHIFT: return parse_list("shift", arg, -1e4, 1e4, false, false, &o->shift);
   case OPT_KEY_SCALE:
-    if (!parse_double(arg, 1e-6, 1e4, &x))
-      return usage_error("--key-scale needs a number from 1e-06 to 10000, not '%s'", arg);
+    if (!cli_parse_double(arg, 1e-6, 1e4, &x))
+      return cli_usage_error("--key-scale needs a number from 1e-06 to 10000, not '%s'", arg);
     o->keys.scale = x;
     return 0;
   case OPT_EPS:
-    if (!parse_double(arg, 0, 1e30, &x))
-      return usage_error("--eps needs a finite number >= 0, not '%s'", arg);
+    if (!cli_parse_double(arg, 0, 1e30, &x))
+      return cli_usage_error("--eps needs a finite number >= 0, not '%s'", arg);
     o->eps = (float)x;
     return 0;
   case OPT_TRIALS: return parse_size("trials", arg, 2, 1000000, &o->trials);
   case OPT_SEED:
-    return parse_u64(arg, 0, UINT64_MAX, &o->seed)
+    return cli_parse_u64(arg, 0, UINT64_MAX, &o->seed)
                ? 0
-               : usage_error("--seed needs a whole number from 0 to "
-                             "18446744073709551615, not '%s'", arg);
+               : cli_usage_error("--seed needs a whole number from 0 to "
+                                 "18446744073709551615, not '%s'", arg);
   case 'o': o->output = arg; return 0;
   case 'f': o->force = true; return 0;
   case OPT_PROGRESS: o->progress = true; return 0;
@@ -288,7 +249,7 @@ static int take_option(options *o, int ch, const char *arg) {
   case 'h': usage(stdout); return -1;
   case OPT_VERSION: printf(PROG " (infini) %s\n", infini_version()); return -1;
   }
-  return usage_error("unknown option");
+  return cli_usage_error("unknown option");
 }
 
 static void set_list(list *l, const double *v, int count) {
@@ -331,14 +292,14 @@ static int check_sizes(const options *o) {
       for (int j = 0; j < o->length.count; j++)
         most = fmax(most, o->length.v[j] * (double)o->seg_len);
     if (most * width > (double)MAX_ITEMS * 256)
-      return usage_error("%.0f associations of width %.0f are too many "
-                         "(at most %d x 256 floats a buffer)",
-                         most, width, MAX_ITEMS);
+      return cli_usage_error("%.0f associations of width %.0f are too many "
+                             "(at most %d x 256 floats a buffer)",
+                             most, width, MAX_ITEMS);
   }
   for (int j = 0; o->cmd == CMD_NEEDLES && j < o->needles.count; j++)
     if (o->needles.v[j] > (double)o->seg_len)
-      return usage_error("--needles %.0f exceeds --segment-len %td",
-                         o->needles.v[j], o->seg_len);
+      return cli_usage_error("--needles %.0f exceeds --segment-len %td",
+                             o->needles.v[j], o->seg_len);
   return 0;
 }
 
@@ -350,7 +311,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->seg_len = 16;
   o->later = 32;
   if (argc < 2)
-    return usage_error("no command (capacity, forgetting or needles)");
+    return cli_usage_error("no command (capacity, forgetting or needles)");
   if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
     return usage(stdout), -1;
   if (strcmp(argv[1], "--version") == 0)
@@ -359,23 +320,13 @@ static int parse_options(int argc, char **argv, options *o) {
   while (c < 3 && strcmp(argv[1], command_names[c]) != 0)
     c++;
   if (c == 3)
-    return usage_error("unknown command '%s' (capacity, forgetting or "
-                       "needles)", argv[1]);
+    return cli_usage_error("unknown command '%s' (capacity, forgetting or "
+                           "needles)", argv[1]);
   o->cmd = (command)c;
-  opterr = 0;
   optind = 2;
-  int ch;
-  while ((ch = getopt_long(argc, argv, ":b:o:fh", long_options, NULL)) != -1) {
-    if (ch == ':')
-      return usage_error("%s needs a value", argv[optind - 1]);
-    if (ch == '?')
-      return usage_error("unknown option '%s'", argv[optind - 1]);
-    const int r = take_option(o, ch, optarg);
-    if (r)
-      return r;
-  }
-  if (optind < argc)
-    return usage_error("unexpected argument '%s'", argv[optind]);
+  const int r = cli_parse_options(argc, argv, ":b:o:fh", long_options, take_option, o);
+  if (r)
+    return r;
   set_defaults(o);
   return check_sizes(o);
 }
@@ -652,15 +603,14 @@ static int sweep(const options *o, infini_context *ctx, char **csv,
                  size_t *len) {
   FILE *f = open_memstream(csv, len);
   if (!f) {
-    fprintf(stderr, PROG ": out of memory\n");
+    cli_error("out of memory");
     return EXIT_FAILURE;
   }
   run r = {o, ctx, f, o->progress || isatty(STDERR_FILENO), 0, count_points(o)};
   print_header(o, f);
   const infini_status st = for_each_memory(&r, point_fns[o->cmd]);
   if (fclose(f) != 0 || st) {
-    fprintf(stderr, PROG ": %s\n",
-            st ? infini_strerror(st) : "out of memory");
+    cli_error("%s", st ? infini_strerror(st) : "out of memory");
     return EXIT_FAILURE;
   }
   return EXIT_SUCCESS;
@@ -670,7 +620,7 @@ static int emit(const options *o, const char *csv, size_t len) {
   char err[512];
   if (!o->output) {
     if (fwrite(csv, 1, len, stdout) != len || fflush(stdout) != 0) {
-      fprintf(stderr, PROG ": cannot write to standard output\n");
+      cli_error("cannot write to standard output");
       return EXIT_FAILURE;
     }
     return EXIT_SUCCESS;
@@ -678,7 +628,7 @@ static int emit(const options *o, const char *csv, size_t len) {
   if (fileio_write_atomic_flags(o->output, csv, len,
                                 o->force ? FILEIO_REPLACE : 0, err,
                                 sizeof err)) {
-    fprintf(stderr, PROG ": %s\n", err);
+    cli_error("%s", err);
     return EXIT_FAILURE;
   }
   return EXIT_SUCCESS;
@@ -688,13 +638,13 @@ static int open_backend(const options *o, infini_context **ctx) {
   const infini_backend *b = NULL;
   infini_status st = infini_backend_find(o->backend, &b);
   if (st == INFINI_ERR_NOT_FOUND)
-    return usage_error("unknown backend '%s'", o->backend);
+    return cli_usage_error("unknown backend '%s'", o->backend);
   if (!st && b->availability() == INFINI_UNAVAILABLE)
     st = INFINI_ERR_UNAVAILABLE;
   if (!st)
     st = infini_context_create(b, ctx);
   if (st) {
-    fprintf(stderr, PROG ": backend '%s': %s\n",
+    cli_error("backend '%s': %s",
             o->backend ? o->backend : "default", infini_strerror(st));
     return EXIT_FAILURE;
   }
@@ -702,6 +652,7 @@ static int open_backend(const options *o, infini_context **ctx) {
 }
 
 int main(int argc, char **argv) {
+  cli_set_program(PROG, "try '" PROG " --help'");
   options o;
   int r = parse_options(argc, argv, &o);
   if (r)
@@ -712,7 +663,7 @@ int main(int argc, char **argv) {
   if (o.output && fileio_check_destination(o.output,
                                            o.force ? FILEIO_REPLACE : 0, err,
                                            sizeof err)) {
-    fprintf(stderr, PROG ": %s\n", err);
+    cli_error("%s", err);
     return EXIT_FAILURE;
   }
   infini_context *ctx = NULL;

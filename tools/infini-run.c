@@ -24,7 +24,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 
 #include "infini_model.h"
 #include "src/fileio.h"
+#include "tools/cli.h"
 #include "vectors/npy.h"
 #include "vectors/prng.h"
 
@@ -42,18 +42,9 @@
 
 /* ---- errors ---------------------------------------------------------------- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2), noreturn))
-#endif
-static void die(const char *fmt, ...) {
-  va_list ap;
-  fputs(PROG ": ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  exit(1);
-}
+/* Every failure, a bad option included, exits 1 with one line (the man
+ * page's EXIT STATUS). */
+#define die(...) cli_die(EXIT_FAILURE, __VA_ARGS__)
 
 static void usage(FILE *f) {
   fputs("usage: " PROG " MODEL.safetensors [--tokens FILE|-] [--synthetic N]\n"
@@ -78,19 +69,15 @@ typedef struct options {
 /* A decimal integer in [lo, hi], the whole string. */
 static uint64_t parse_u64(const char *opt, const char *s, uint64_t lo,
                           uint64_t hi) {
-  char *end;
-  errno = 0;
-  const unsigned long long v = isdigit((unsigned char)*s) ? strtoull(s, &end, 10) : 0;
-  if (!isdigit((unsigned char)*s) || *end || errno || v < lo || v > hi)
+  uint64_t v;
+  if (!cli_parse_u64(s, lo, hi, &v))
     die("%s: '%s' is not an integer in %" PRIu64 "..%" PRIu64, opt, s, lo, hi);
   return v;
 }
 
 static double parse_seconds(const char *opt, const char *s) {
-  char *end;
-  errno = 0;
-  const double v = strtod(s, &end);
-  if (end == s || *end || errno || !(v >= 0 && v <= 1e6))
+  double v;
+  if (!cli_parse_double(s, 0, 1e6, &v))
     die("%s: '%s' is not a number of seconds in 0..1e6", opt, s);
   return v;
 }
@@ -537,6 +524,7 @@ static void check_outputs(const options *o) {
 }
 
 int main(int argc, char **argv) {
+  cli_set_program(PROG, NULL);
   const options o = parse_options(argc, argv);
   check_outputs(&o);
   if (o.table1)

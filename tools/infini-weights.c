@@ -14,8 +14,6 @@
  */
 #include "config.h"
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +25,9 @@
 /* For the digest of --info: the tool is built with the library, so it
  * reads the model's internal structure rather than widening the API. */
 #include "src/model.h"
+#include "tools/cli.h"
 
 #define PROG "infini-weights"
-enum { EXIT_USAGE = 2 };
 
 /* The sizes, in infini_model_config_init's argument order. */
 enum { S_VOCAB, S_D_MODEL, S_LAYERS, S_HEADS, S_KV_HEADS, S_D_HEAD, S_D_FF,
@@ -87,39 +85,11 @@ static void usage(FILE *f) {
           "  --version         the version\n");
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  fprintf(stderr, PROG ": ");
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, " (try '" PROG " --help')\n");
-  return EXIT_USAGE;
-}
-
-/* Decimal digits only, value in [lo, hi]. */
-static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
-  uint64_t v = 0;
-  if (!*s)
-    return false;
-  for (; *s; s++) {
-    const unsigned digit = (unsigned)(*s - '0');
-    if (digit > 9 || v > (UINT64_MAX - digit) / 10)
-      return false;
-    v = v * 10 + digit;
-  }
-  *out = v;
-  return v >= lo && v <= hi;
-}
-
 static int set_size(options *o, int which, const char *arg) {
   uint64_t v;
-  if (!parse_u64(arg, 1, PTRDIFF_MAX, &v))
-    return usage_error("--%s needs a whole number >= 1, not '%s'",
-                       size_options[which], arg);
+  if (!cli_parse_u64(arg, 1, PTRDIFF_MAX, &v))
+    return cli_usage_error("--%s needs a whole number >= 1, not '%s'",
+                           size_options[which], arg);
   o->sizes[which] = (ptrdiff_t)v;
   o->size_given[which] = true;
   return 0;
@@ -131,13 +101,13 @@ static int set_preset(options *o, const char *arg) {
       o->preset = &presets[i];
       return 0;
     }
-  return usage_error("unknown --preset '%s' (tiny or small)", arg);
+  return cli_usage_error("unknown --preset '%s' (tiny or small)", arg);
 }
 
 static int set_choice(const char *option, const char *arg, const char *zero,
                       const char *one, int *out) {
   if (strcmp(arg, zero) != 0 && strcmp(arg, one) != 0)
-    return usage_error("--%s is %s or %s, not '%s'", option, zero, one, arg);
+    return cli_usage_error("--%s is %s or %s, not '%s'", option, zero, one, arg);
   *out = strcmp(arg, one) == 0;
   return 0;
 }
@@ -167,25 +137,26 @@ static const struct option long_options[] = {
 
 /* One option; returns 0 to go on, -1 to exit 0 (help, version), else the
  * exit status of a usage error. */
-static int take_option(options *o, int ch, const char *arg) {
+static int take_option(void *ctx, int ch, const char *arg) {
+  options *o = ctx;
   int choice;
   switch (ch) {
   case OPT_PRESET: return set_preset(o, arg);
   case OPT_RULE:
     if (set_choice("rule", arg, "linear", "delta", &choice))
-      return EXIT_USAGE;
+      return CLI_EXIT_USAGE;
     o->rule = choice ? INFINI_UPDATE_DELTA : INFINI_UPDATE_LINEAR;
     return 0;
   case OPT_POSITION:
     if (set_choice("position", arg, "none", "rope", &choice))
-      return EXIT_USAGE;
+      return CLI_EXIT_USAGE;
     o->position = choice ? INFINI_POSITION_ROPE : INFINI_POSITION_NONE;
     return 0;
   case OPT_SEED:
-    return parse_u64(arg, 0, UINT64_MAX, &o->seed)
+    return cli_parse_u64(arg, 0, UINT64_MAX, &o->seed)
                ? 0
-               : usage_error("--seed needs a whole number from 0 to "
-                             "18446744073709551615, not '%s'", arg);
+               : cli_usage_error("--seed needs a whole number from 0 to "
+                                 "18446744073709551615, not '%s'", arg);
   case 'o': o->output = arg; return 0;
   case 'f': o->force = true; return 0;
   case OPT_INFO: o->info = arg; return 0;
@@ -197,30 +168,20 @@ static int take_option(options *o, int ch, const char *arg) {
   }
   if (ch >= OPT_SIZE0 && ch < OPT_SIZE0 + N_SIZES)
     return set_size(o, ch - OPT_SIZE0, arg);
-  return usage_error("unknown option");
+  return cli_usage_error("unknown option");
 }
 
 static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->preset = &presets[0];
   o->position = INFINI_POSITION_ROPE;
-  opterr = 0;
-  int ch;
-  while ((ch = getopt_long(argc, argv, ":o:fh", long_options, NULL)) != -1) {
-    if (ch == ':')
-      return usage_error("%s needs a value", argv[optind - 1]);
-    if (ch == '?')
-      return usage_error("unknown option '%s'", argv[optind - 1]);
-    const int r = take_option(o, ch, optarg);
-    if (r)
-      return r;
-  }
-  if (optind < argc)
-    return usage_error("unexpected argument '%s'", argv[optind]);
+  const int r = cli_parse_options(argc, argv, ":o:fh", long_options, take_option, o);
+  if (r)
+    return r;
   if (o->info && o->output)
-    return usage_error("--info and -o do not go together");
+    return cli_usage_error("--info and -o do not go together");
   if (!o->info && !o->output)
-    return usage_error("no output file (-o FILE) and no --info FILE");
+    return cli_usage_error("no output file (-o FILE) and no --info FILE");
   return 0;
 }
 
@@ -248,7 +209,7 @@ static int info(const char *path) {
   infini_model *m = NULL;
   char err[512];
   if (infini_model_load(path, NULL, &m, err, sizeof err) != INFINI_OK) {
-    fprintf(stderr, PROG ": %s\n", err);
+    cli_error("%s", err);
     return EXIT_FAILURE;
   }
   print_config(infini_model_get_config(m));
@@ -273,24 +234,25 @@ static int write_weights(const options *o) {
   if (!st)
     st = infini_model_config_check(&c);
   if (st)
-    return usage_error("invalid model: %s", infini_strerror(st));
+    return cli_usage_error("invalid model: %s", infini_strerror(st));
   /* The writer's own checks, before the (possibly long) generation: a
    * link or a link folder is refused, an existing file kept without
    * --force. */
   char err[512];
   if (fileio_check_destination(o->output, o->force ? FILEIO_REPLACE : 0, err,
                                sizeof err) != INFINI_OK) {
-    fprintf(stderr, PROG ": %s\n", err);
+    cli_error("%s", err);
     return EXIT_FAILURE;
   }
   if (infini_model_write_random(&c, o->seed, o->output, err, sizeof err)) {
-    fprintf(stderr, PROG ": %s\n", err);
+    cli_error("%s", err);
     return EXIT_FAILURE;
   }
   return EXIT_SUCCESS;
 }
 
 int main(int argc, char **argv) {
+  cli_set_program(PROG, "try '" PROG " --help'");
   options o;
   const int r = parse_options(argc, argv, &o);
   if (r)

@@ -28,6 +28,7 @@
 #include "vectors/gen.h"
 #include "vectors/prng.h"
 #include "src/fileio.h"
+#include "tools/cli.h"
 
 #define GENERATOR_VERSION "infini-vectors " PACKAGE_VERSION
 
@@ -49,10 +50,8 @@ bool gen_regime_from_name(const char *name, gen_regime *r) {
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static void die(const char *msg) {
-  fprintf(stderr, "infini-vectors: %s\n", msg);
-  exit(1);
-}
+/* A failure to write the set: exit 1 (a bad option exits 2, see bad). */
+static void die(const char *msg) { cli_die(EXIT_FAILURE, "%s", msg); }
 
 static void *xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size);
@@ -955,8 +954,7 @@ static void mkdir_p(const char *path) {
     goto fail;
   return;
 fail:
-  fprintf(stderr, "infini-vectors: cannot create %s: %s\n", buf, strerror(errno));
-  exit(1);
+  cli_die(EXIT_FAILURE, "cannot create %s: %s", buf, strerror(errno));
 }
 
 /* DIR/data and DIR/data/OP through the project's folder maker: a link
@@ -969,8 +967,7 @@ static void make_data_dir(const char *out, vs_op op, char *path, size_t len) {
     if (fileio_make_dir(path, err, sizeof err) == INFINI_OK)
       return;
   }
-  fprintf(stderr, "infini-vectors: %s\n", err);
-  exit(1);
+  die(err);
 }
 
 /* The specification version a schema version encodes: v1 sets were made
@@ -1039,27 +1036,26 @@ static void usage(FILE *f) {
       f);
 }
 
+/* A bad option or value: "infini-vectors: MSG[: ARG] (try --help)", exit 2. */
 static void bad(const char *msg, const char *arg) {
-  fprintf(stderr, "infini-vectors: %s%s%s (try --help)\n", msg, arg ? ": " : "",
-          arg ? arg : "");
-  exit(2);
+  if (arg)
+    cli_usage_die("%s: %s", msg, arg);
+  cli_usage_die("%s", msg);
 }
 
 static ptrdiff_t parse_size(const char *s, const char *opt) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (*end || errno || v < 1 || v > 65536)
+  uint64_t v;
+  if (!cli_parse_u64(s, 1, 65536, &v))
     bad(opt, s);
   return (ptrdiff_t)v;
 }
 
-static float parse_float(const char *s, const char *opt) {
-  char *end;
-  errno = 0;
-  float v = strtof(s, &end);
-  if (*end || !*s || errno == ERANGE)
-    bad(opt, s);
+/* A float in [lo, hi] (whole string, no NaN; see cli_parse_float), or exit
+ * with `what` (the option and the values it takes). */
+static float parse_float(const char *s, float lo, float hi, const char *what) {
+  float v = 0;
+  if (!cli_parse_float(s, lo, hi, &v))
+    bad(what, s);
   return v;
 }
 
@@ -1102,6 +1098,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   int c, schema = VS_SCHEMA_VERSION;
   bool schema_given = false;
+  cli_set_program("infini-vectors", "try --help");
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c != O_OUT && c != O_FORCE && c != O_SHIPPED && c != O_HELP && c != O_SCHEMA &&
@@ -1137,20 +1134,11 @@ int main(int argc, char **argv) {
       else
         bad("--rule must be linear or delta", optarg);
       break;
-    case O_EPS:
-      sp.eps = parse_float(optarg, "bad --eps");
-      if (!(sp.eps >= 0) || isinf(sp.eps))
-        bad("--eps must be finite and >= 0", optarg);
-      break;
-    case O_SCALE:
-      sp.scale = parse_float(optarg, "bad --scale");
-      if (!isfinite(sp.scale))
-        bad("--scale must be finite", optarg);
-      break;
+    case O_EPS: sp.eps = parse_float(optarg, 0, FLT_MAX, "--eps must be finite and >= 0"); break;
+    case O_SCALE: sp.scale = parse_float(optarg, -FLT_MAX, FLT_MAX, "--scale must be finite"); break;
     case O_BETA:
-      sp.beta = parse_float(optarg, "bad --beta");
-      if (isnan(sp.beta))
-        bad("--beta must not be NaN", optarg);
+      /* infinities are the gate's extremes (sigmoid 0 or 1), not mistakes */
+      sp.beta = parse_float(optarg, -INFINITY, INFINITY, "--beta must be a float or +-inf, not NaN");
       sp.beta_all_heads = true;
       break;
     case O_REGIME:
@@ -1162,14 +1150,10 @@ int main(int argc, char **argv) {
         bad("unknown --regime (typical, large_logits, underflow, zeros, subnormal, "
             "first_segment, small_den, tiny_den, subnormal_den)", optarg);
       break;
-    case O_SEED: {
-      char *end;
-      errno = 0;
-      seed = strtoull(optarg, &end, 0);
-      if (*end || !*optarg || errno)
+    case O_SEED:
+      if (!cli_parse_u64_or_hex(optarg, 0, UINT64_MAX, &seed))
         bad("bad --seed", optarg);
       break;
-    }
     case O_STRIDED: sp.pad = 3; break;
     default:
       bad("unknown option or missing argument", argv[optind - 1]);

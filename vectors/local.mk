@@ -33,7 +33,7 @@ vectors_infini_vectors_SOURCES = \
 	vectors/bounds.c vectors/bounds.h
 vectors_infini_vectors_CPPFLAGS = $(vectors_cppflags)
 vectors_infini_vectors_CFLAGS = $(vectors_cflags)
-vectors_infini_vectors_LDADD = vectors/libinfini_vectors.la \
+vectors_infini_vectors_LDADD = tools/libinfini_cli.la vectors/libinfini_vectors.la \
 	ref/libinfini_oracle.la
 
 check_PROGRAMS += vectors/test-npy vectors/test-manifest \
