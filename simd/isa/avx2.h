@@ -33,6 +33,10 @@
 #define VW 8
 #define MR 6
 #define NRV 2
+/* The dense layers' tile (simd/template/linear.inc): the same 6 x 16
+ * (16 registers leave no room for 8 rows). */
+#define LIN_MR 6
+#define LIN_NRV 2
 
 typedef simde__m256 vf;
 typedef simde__m256 vmask;

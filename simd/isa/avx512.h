@@ -29,6 +29,11 @@
 #define VW 16
 #define MR 6
 #define NRV 4
+/* The dense layers' tile (simd/template/linear.inc): 8 x 32, 16
+ * accumulators; the model's 32-row segments divide into it, and a
+ * d_in x 32 panel of weights stays in L1. */
+#define LIN_MR 8
+#define LIN_NRV 2
 
 typedef simde__m512 vf;
 typedef simde__mmask16 vmask;

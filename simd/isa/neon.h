@@ -30,6 +30,9 @@
 #define VW 4
 #define MR 6
 #define NRV 4
+/* The dense layers' tile (simd/template/linear.inc): the same 6 x 16. */
+#define LIN_MR 6
+#define LIN_NRV 4
 
 typedef simde_float32x4_t vf;
 typedef simde_uint32x4_t vmask;

@@ -14,47 +14,10 @@
 #ifndef INFINI_SIMD_TEMPLATE_MICROKERNEL_H
 #define INFINI_SIMD_TEMPLATE_MICROKERNEL_H
 
-/* ncols < NC: the last vectors are loaded partially (zeros beyond).
- * The loops run on a local copy of the accumulators: vf may alias float,
- * so through acc every FMA's result would be stored back each step. */
-SIMD_INLINE void mk_tile(ptrdiff_t kc, const float *const a[MR], ptrdiff_t a_ks,
-                         const float *b, ptrdiff_t ldb, ptrdiff_t ncols,
-                         vf acc[MR][NRV]) {
-  const float *a0 = a[0];
-  ptrdiff_t off[MR];
-  SIMD_UNROLL for (int r = 0; r < MR; r++) off[r] = a[r] - a0;
-  vf t[MR][NRV];
-  SIMD_UNROLL for (int r = 0; r < MR; r++)
-    SIMD_UNROLL for (int c = 0; c < NRV; c++) t[r][c] = acc[r][c];
-  if (ncols >= NC) {
-    for (ptrdiff_t k = 0; k < kc; k++) {
-      const float *bk = b + k * ldb;
-      const float *ak = a0 + k * a_ks;
-      vf bv[NRV];
-      SIMD_UNROLL for (int c = 0; c < NRV; c++) bv[c] = vload(bk + c * VW);
-      SIMD_UNROLL for (int r = 0; r < MR; r++) {
-        vf ar = vset1(ak[off[r]]);
-        SIMD_UNROLL for (int c = 0; c < NRV; c++)
-          t[r][c] = vfma(ar, bv[c], t[r][c]);
-      }
-    }
-  } else {
-    for (ptrdiff_t k = 0; k < kc; k++) {
-      const float *bk = b + k * ldb;
-      const float *ak = a0 + k * a_ks;
-      vf bv[NRV];
-      SIMD_UNROLL for (int c = 0; c < NRV; c++)
-        bv[c] = vload_n(bk + c * VW, ncols - c * VW);
-      SIMD_UNROLL for (int r = 0; r < MR; r++) {
-        vf ar = vset1(ak[off[r]]);
-        SIMD_UNROLL for (int c = 0; c < NRV; c++)
-          t[r][c] = vfma(ar, bv[c], t[r][c]);
-      }
-    }
-  }
-  SIMD_UNROLL for (int r = 0; r < MR; r++)
-    SIMD_UNROLL for (int c = 0; c < NRV; c++) acc[r][c] = t[r][c];
-}
+#define MK_NAME mk_tile
+#define MK_MR MR
+#define MK_NRV NRV
+#include "simd/template/mk_tile.inc"
 
 /* The same, for a large caller (retrieval with its epilogues): inlined
  * there, GCC 12 kept 7 of the 24 AVX-512 accumulators on the stack inside

@@ -483,12 +483,13 @@ static void check_linear(const infini_backend *be) {
            "the portable code)\n", ++n_test, be->name);
     return;
   }
-  /* n around the row tile (MR = 6) and up to two tiles past it; d_in and
-   * d_out each swept over the edges (d_out crosses the panel widths 16
-   * and 64). */
-  static const ptrdiff_t rows[] = {1, 5, 6, 7, 12, 13, 32};
+  /* n around the row tiles (LIN_MR = 6, and 8 at AVX-512) and up to two
+   * tiles past them; d_in and d_out each swept over the edges (d_out
+   * crosses the panel widths 16, 32 and 64). */
+  static const ptrdiff_t rows[] = {1, 5, 6, 7, 8, 9, 12, 13, 16, 17, 32};
+  const size_t n_rows = sizeof rows / sizeof rows[0];
   for (size_t i = 0; i < 3 * N_EDGES; i++) {
-    const ptrdiff_t e = edges[i % N_EDGES], n = rows[i % 7];
+    const ptrdiff_t e = edges[i % N_EDGES], n = rows[i % n_rows];
     const ptrdiff_t d_in = i / N_EDGES == 1 ? e : 19;
     const ptrdiff_t d_out = i / N_EDGES == 2 ? e : i / N_EDGES == 0 ? 65 : 33;
     gmat x = gm_new(n, d_in, 3, 1), y = gm_new(n, d_out, 5, 2);
