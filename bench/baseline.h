@@ -54,5 +54,10 @@ double peak_avx512(double seconds);
  *  bandwidth probe of infini-bench --dense. */
 float read_sweep_avx512(const float *buf, size_t n);
 double peak_avx2(double seconds);
+/** The micro-kernel's own rate, GFLOP/s, on operands in L1 (bench/
+ *  tile_peak.inc): the operators' tile, or with dense the dense layers'
+ *  tile (0 when not built or not runnable here). */
+double tile_avx512(double seconds, int dense);
+double tile_avx2(double seconds, int dense);
 
 #endif

@@ -269,6 +269,21 @@ static double peak(int isa, int threads) {
   return best;
 }
 
+/* The micro-kernel's ceiling for one ISA (bench/tile_peak.inc), best of 3,
+ * one line: GFLOP/s and the fraction of that ISA's FMA peak. */
+static void print_tile_ceiling(const char *label, int isa, int dense, double pk) {
+  double best = 0;
+  for (int i = 0; i < 3; i++) {
+    const double g = isa == 512 ? tile_avx512(0.1, dense) : tile_avx2(0.1, dense);
+    if (g > best)
+      best = g;
+  }
+  if (best > 0 && pk > 0)
+    printf("%s micro-kernel, operands in L1, 1 thread: %s %.1f GFLOP/s, %.0f%% "
+           "of its peak\n", dense ? "dense-layer" : "operator",
+           label, best, 100 * best / pk);
+}
+
 /* ---- --dense: the model's dense layers (issue 12) ------------------------
  * The y = x W^T products of the small preset's forward pass (D = 256,
  * L = 4, H dh = 256, F = 512, V = 256): per block q, k, v, o, gate, up,
@@ -387,6 +402,8 @@ static int dense_bench(double min_time) {
   printf("FMA peak: AVX2 %.1f GFLOP/s, AVX-512 %.1f GFLOP/s; read bandwidth: "
          "%.1f GB/s over %.1f MB, %.1f GB/s over 256 MiB\n",
          pk256, pk512, bw_w, weight_bytes * 1e-6, bw_mem);
+  print_tile_ceiling("AVX2", 256, 1, pk256);
+  print_tile_ceiling("AVX-512", 512, 1, pk512);
   printf("\n%-9s %3s %10s %9s %6s %8s %7s %8s\n", "impl", "n", "us/pass",
          "GFLOP/s", "peak", "GB/s W", "of bw", "x blas");
   const ptrdiff_t ns[2] = {32, 1};
@@ -519,6 +536,8 @@ int main(int argc, char **argv) {
   for (int t = 1; t <= max_threads; t++)
     printf("FMA peak, %d thread%s: AVX2 %.1f GFLOP/s, AVX-512 %.1f GFLOP/s\n", t,
            t > 1 ? "s" : "", pk[0][t], pk[1][t]);
+  print_tile_ceiling("AVX2", 256, 0, pk[0][1]);
+  print_tile_ceiling("AVX-512", 512, 0, pk[1][1]);
   const int have_bl = bl_available();
   printf("baseline: %s (exp: %s)\n",
          have_bl ? "OpenBLAS sgemm/sgemv + Sleef + loops" : "not built (no OpenBLAS)",
