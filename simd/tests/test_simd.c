@@ -488,9 +488,15 @@ static void check_linear(const infini_backend *be) {
    * crosses the panel widths 16, 32 and 64). */
   static const ptrdiff_t rows[] = {1, 5, 6, 7, 8, 9, 12, 13, 16, 17, 32};
   const size_t n_rows = sizeof rows / sizeof rows[0];
-  for (size_t i = 0; i < 3 * N_EDGES; i++) {
+  /* d_in around the k block (LIN_KC = 256) and two blocks past it, where
+   * a tile resumes from the partial sums in y. */
+  static const ptrdiff_t k_blocks[] = {255, 256, 257, 513, 600};
+  const size_t n_kb = sizeof k_blocks / sizeof k_blocks[0];
+  for (size_t i = 0; i < 3 * N_EDGES + n_kb; i++) {
     const ptrdiff_t e = edges[i % N_EDGES], n = rows[i % n_rows];
-    const ptrdiff_t d_in = i / N_EDGES == 1 ? e : 19;
+    const ptrdiff_t d_in = i >= 3 * N_EDGES ? k_blocks[i - 3 * N_EDGES]
+                           : i / N_EDGES == 1 ? e
+                                              : 19;
     const ptrdiff_t d_out = i / N_EDGES == 2 ? e : i / N_EDGES == 0 ? 65 : 33;
     gmat x = gm_new(n, d_in, 3, 1), y = gm_new(n, d_out, 5, 2);
     gmat w = gm_new(d_out, d_in, 0, 0);
