@@ -479,6 +479,20 @@ static void run_tasks(const infini_model_state *s, int n, double work, pool_task
       fn(arg, t);
 }
 
+/* What a dense task does with its block of y once computed: each task
+ * owns its columns, so these run in parallel instead of on the caller
+ * between two runs (where the other threads only wait), doing per element
+ * exactly what the serial code did. */
+typedef struct dense_after {
+  float *residual; /* (M9), (M10) residual[:, block] += y[:, block] */
+  ptrdiff_t ld_residual;
+  /* (M5) rot[:, block] = RoPE(y[:, block]) at positions p0.., heads of
+   * d_head (a block holds whole heads: DENSE_BLOCK % d_head == 0) */
+  float *rot;
+  ptrdiff_t ld_rot, p0, d_head;
+  const float *rope_cos, *rope_sin;
+} dense_after;
+
 /* One dense layer y = x W^T on the packed W: its blocks are tasks. */
 typedef struct dense_job {
   ptrdiff_t d_in, d_out, ldx, ldy;
@@ -486,6 +500,7 @@ typedef struct dense_job {
   const char *packed;
   size_t stride;
   float *y;
+  dense_after after;
 } dense_job;
 
 /* Dense layers that read the same rows and run as one set of tasks (q, k,
@@ -499,6 +514,18 @@ typedef struct dense_set {
   int failed;
 } dense_set;
 
+/* The block's follow-up (dense_after) on columns o0 .. o0 + cols - 1. */
+static void dense_after_block(const dense_job *j, ptrdiff_t n, ptrdiff_t o0,
+                              ptrdiff_t cols) {
+  const dense_after *a = &j->after;
+  if (a->residual)
+    infini_ref_add_rows_f32(n, cols, j->y + o0, j->ldy, a->residual + o0,
+                            a->ld_residual);
+  if (a->rot)
+    infini_ref_rope_f32(n, cols / a->d_head, a->d_head, a->p0, a->rope_cos,
+                        a->rope_sin, j->y + o0, j->ldy, a->rot + o0, a->ld_rot);
+}
+
 static void dense_task(void *arg, int t) {
   dense_set *set = arg;
   const dense_job *j = set->job;
@@ -508,11 +535,15 @@ static void dense_task(void *arg, int t) {
   const ptrdiff_t cols = j->d_out - o0 < DENSE_BLOCK ? j->d_out - o0 : DENSE_BLOCK;
   const float *packed = (const float *)(j->packed + (size_t)t * j->stride);
   if (set->be->linear(set->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
-                      j->ldy) != INFINI_OK)
+                      j->ldy) != INFINI_OK) {
     __atomic_store_n(&set->failed, 1, __ATOMIC_RELAXED);
+    return;
+  }
+  dense_after_block(j, set->n, o0, cols);
 }
 
-/* A dense layer of a set: (M3) y = x W^T, W packed (or NULL) and as loaded. */
+/* A dense layer of a set: (M3) y = x W^T, W packed (or NULL) and as
+ * loaded, then its follow-up. */
 typedef struct dense_layer {
   ptrdiff_t d_in, d_out;
   const float *x;
@@ -520,6 +551,7 @@ typedef struct dense_layer {
   const float *w, *packed;
   float *y;
   ptrdiff_t ldy;
+  dense_after after;
 } dense_layer;
 
 /* The layers of `layers` over n rows: the backend's kernel on the packed
@@ -533,12 +565,15 @@ static infini_status dense_layers(const infini_model_state *s, ptrdiff_t n,
   for (int i = 0; i < count; i++) {
     const dense_layer *d = &layers[i];
     if (!d->packed) {
+      const dense_job whole = {d->d_in, d->d_out, d->ldx, d->ldy, d->x,
+                               NULL, 0, d->y, d->after};
       infini_ref_linear_f32(n, d->d_in, d->d_out, d->x, d->ldx, d->w, d->y, d->ldy);
+      dense_after_block(&whole, n, 0, d->d_out);
       continue;
     }
     set.job[i] = (dense_job){d->d_in, d->d_out, d->ldx, d->ldy, d->x,
                              (const char *)d->packed,
-                             dense_stride(be, d->d_in, d->d_out), d->y};
+                             dense_stride(be, d->d_in, d->d_out), d->y, d->after};
     tasks += (int)dense_blocks(d->d_out);
   }
   if (tasks > 0) /* the packed weights are all or none (model_pack_weights) */
@@ -546,12 +581,12 @@ static infini_status dense_layers(const infini_model_state *s, ptrdiff_t n,
   return set.failed ? INFINI_ERR_BACKEND : INFINI_OK;
 }
 
-/* One dense layer (M3) y = x W^T. */
+/* One dense layer (M3) y = x W^T, then its follow-up. */
 static infini_status dense(const infini_model_state *s, ptrdiff_t n,
                            ptrdiff_t d_in, ptrdiff_t d_out, const float *x,
                            ptrdiff_t ldx, const float *w, const float *packed,
-                           float *y, ptrdiff_t ldy) {
-  const dense_layer one = {d_in, d_out, x, ldx, w, packed, y, ldy};
+                           float *y, ptrdiff_t ldy, dense_after after) {
+  const dense_layer one = {d_in, d_out, x, ldx, w, packed, y, ldy, after};
   return dense_layers(s, n, 1, &one);
 }
 
@@ -890,19 +925,37 @@ static void update_task(void *arg, int g) {
   record_failure(j, update_memory_head(j->s, j->l, g));
 }
 
-/* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T. */
+/* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T;
+ * with RoPE, (M5) q_pos and k_pos (this chunk's rows of the cache) too,
+ * rotated by the dense tasks when a block holds whole heads, else here. */
 static infini_status qkv(const infini_model_state *s,
-                         const model_layer_weights *w, ptrdiff_t n,
-                         const model_scratch *sc, float *k, float *v) {
+                         const model_layer_weights *w, chunk ch,
+                         const model_scratch *sc, float *k, float *k_pos,
+                         float *v) {
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
-  const ptrdiff_t d = c->d_model, hq = c->n_heads * c->d_head;
-  const ptrdiff_t hkv = c->n_kv_heads * c->d_head;
+  const ptrdiff_t d = c->d_model, dh = c->d_head, n = ch.c;
+  const ptrdiff_t hq = c->n_heads * dh, hkv = c->n_kv_heads * dh;
+  const bool rope = c->position == INFINI_POSITION_ROPE;
+  const bool rope_in_tasks = rope && DENSE_BLOCK % dh == 0;
+  dense_after q_after = {0}, k_after = {0};
+  if (rope_in_tasks) {
+    q_after = (dense_after){NULL, 0, sc->q_pos, hq, ch.f, dh, sc->rope_cos, sc->rope_sin};
+    k_after = (dense_after){NULL, 0, k_pos, hkv, ch.f, dh, sc->rope_cos, sc->rope_sin};
+  }
   TRY(norm_rows(m, n, sc->x, w->attn_norm, sc->u));
-  const dense_layer proj[3] = {{d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq},
-                               {d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv},
-                               {d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv}};
-  return dense_layers(s, n, 3, proj);
+  const dense_layer proj[3] = {
+      {d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq, q_after},
+      {d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv, k_after},
+      {d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv, {0}}};
+  TRY(dense_layers(s, n, 3, proj));
+  if (rope && !rope_in_tasks) {
+    infini_ref_rope_f32(n, c->n_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
+                        sc->q, hq, sc->q_pos, hq);
+    infini_ref_rope_f32(n, c->n_kv_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
+                        k, hkv, k_pos, hkv);
+  }
+  return INFINI_OK;
 }
 
 /* (M3)-(M8): layer l's attention over the chunk, into sc->attn. */
@@ -913,15 +966,11 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
   const ptrdiff_t dh = c->d_head, hq = c->n_heads * dh, hkv = c->n_kv_heads * dh;
   const layer_cache lc = cache_of(s, l);
   const bool completes = ch.f + ch.c == c->segment_len;
-  /* (M2), (M3) this chunk's K and V go straight into the segment cache */
-  TRY(qkv(s, w, ch.c, sc, lc.k + ch.f * hkv, lc.v + ch.f * hkv));
-  if (c->position == INFINI_POSITION_ROPE) { /* (M5), local attention only */
-    infini_ref_rope_f32(ch.c, c->n_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
-                        sc->q, hq, sc->q_pos, hq);
-    infini_ref_rope_f32(ch.c, c->n_kv_heads, dh, ch.f, sc->rope_cos,
-                        sc->rope_sin, lc.k + ch.f * hkv, hkv,
-                        lc.k_pos + ch.f * hkv, hkv);
-  } else if (ch.f == 0 && completes) {
+  /* (M2), (M3) this chunk's K and V go straight into the segment cache;
+   * (M5) RoPE, for local attention only, into q_pos and k_pos */
+  TRY(qkv(s, w, ch, sc, lc.k + ch.f * hkv, lc.k_pos + ch.f * hkv,
+          lc.v + ch.f * hkv));
+  if (c->position != INFINI_POSITION_ROPE && ch.f == 0 && completes) {
     /* A whole segment without RoPE is exactly the spec's layer step (S14):
      * let the backend run its fused version (it also updates the memory). */
     const infini_layer_config lcfg = {c->n_heads, c->n_kv_heads, dh, dh,
@@ -949,16 +998,16 @@ static infini_status attn_out_and_ffn(const infini_model_state *s,
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
   const ptrdiff_t d = c->d_model, f = c->d_ff, hq = c->n_heads * c->d_head;
-  TRY(dense(s, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d));
-  infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
+  const dense_after add_to_x = {sc->x, d, NULL, 0, 0, 0, NULL, NULL};
+  TRY(dense(s, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d, add_to_x));
   TRY(norm_rows(m, n, sc->x, w->ffn_norm, sc->u));
   const dense_layer gate_up[2] = {
-      {d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f},
-      {d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f}};
+      {d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f, {0}},
+      {d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f, {0}}};
   TRY(dense_layers(s, n, 2, gate_up));
   TRY(swiglu(m, n * f, sc->gate, sc->up));
-  TRY(dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d));
-  infini_ref_add_rows_f32(n, d, sc->u, d, sc->x, d);
+  TRY(dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d,
+            add_to_x));
   return INFINI_OK;
 }
 
@@ -983,7 +1032,7 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
   if (logits) { /* (M11) logits = RMSNorm(x) norm lm_head^T */
     TRY(norm_rows(m, ch.c, sc.x, m->norm, sc.u));
     TRY(dense(s, ch.c, d, c->vocab_size, sc.u, d, m->lm_head, m->lm_head_packed,
-              logits + at * c->vocab_size, c->vocab_size));
+              logits + at * c->vocab_size, c->vocab_size, (dense_after){0}));
   }
   s->tokens += (uint64_t)ch.c;
   return INFINI_OK;

@@ -38,12 +38,21 @@ static infini_model_config tiny_config(infini_update_rule rule,
   return c;
 }
 
+/* d_head = 6: no dense block (128 columns) holds whole heads, so RoPE runs
+ * after the projections instead of inside their tasks (src/model.c, qkv). */
+static infini_model_config odd_head_config(void) {
+  infini_model_config c;
+  infini_model_config_init(&c, 61, 24, 2, 4, 2, 6, 40, 8);
+  c.position = INFINI_POSITION_ROPE;
+  return c;
+}
+
 static const char *config_name(const infini_model_config *c) {
   static char buf[64];
-  snprintf(buf, sizeof buf, "%s, %s, H_kv %td",
+  snprintf(buf, sizeof buf, "%s, %s, H_kv %td, d_head %td",
            c->rule == INFINI_UPDATE_DELTA ? "delta" : "linear",
            c->position == INFINI_POSITION_ROPE ? "RoPE" : "no RoPE",
-           c->n_kv_heads);
+           c->n_kv_heads, c->d_head);
   return buf;
 }
 
@@ -581,6 +590,7 @@ int main(void) {
       tiny_config(INFINI_UPDATE_DELTA, INFINI_POSITION_NONE, 2),
       tiny_config(INFINI_UPDATE_DELTA, INFINI_POSITION_ROPE, 2),
       tiny_config(INFINI_UPDATE_LINEAR, INFINI_POSITION_ROPE, 1),
+      odd_head_config(),
   };
   for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
     test_config(&configs[i]);
