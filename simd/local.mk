@@ -5,6 +5,7 @@
 ## vector layer of simd/isa/<isa>.h; simd/<isa>/<op>_<isa>.c instantiates it.
 simd_templates = \
 	simd/isa/common.h simd/template/simd.h simd/template/microkernel.h \
+	simd/template/mk_tile.inc \
 	simd/template/feature_map.inc simd/template/retrieve.inc \
 	simd/template/update_linear.inc simd/template/update_delta.inc \
 	simd/template/mix.inc simd/template/local_attention.inc \
