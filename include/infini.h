@@ -238,11 +238,27 @@ typedef struct infini_backend {
    *  elements, silu(a) = a / (1 + exp(-a)). Optional (NULL: the portable
    *  float code). */
   infini_status (*swiglu)(ptrdiff_t count, float *g, const float *up);
+
+  /** The model's RoPE (docs/model.md, (M5)): for row r (position p0 + r)
+   *  and each of n_heads heads of d_head (even) columns, the pairs
+   *  (a, b) = (x_i, x_{i+d_head/2}) rotated by the angle of the table:
+   *  y_i = a c - b s, y_{i+d_head/2} = b c + a s, with c = cos_t[(p0 + r)
+   *  d_head/2 + i] and s likewise from sin_t; each product and the sum
+   *  rounded on its own, as written (no fused multiply-add), so every
+   *  backend gives the portable code's bits. y may equal x. Optional
+   *  (NULL: the portable float code). */
+  infini_status (*rope)(ptrdiff_t n, ptrdiff_t n_heads, ptrdiff_t d_head,
+                        ptrdiff_t p0, const float *cos_t, const float *sin_t,
+                        const float *x, ptrdiff_t ldx, float *y, ptrdiff_t ldy);
 } infini_backend;
 
 /** struct_size of a version-1 table built before the dense-layer entries:
  *  still accepted (plugins built then keep working). */
 #define INFINI_BACKEND_SIZE_V1 offsetof(infini_backend, linear_packed_bytes)
+
+/** struct_size of a version-1 table built with the dense-layer, rmsnorm
+ *  and swiglu entries but before rope: still accepted. */
+#define INFINI_BACKEND_SIZE_V2 offsetof(infini_backend, rope)
 
 /** @brief Number of registered backends (built-in ones first). */
 size_t infini_backend_count(void);
@@ -263,8 +279,8 @@ infini_status infini_backend_find(const char *name, const infini_backend **out);
 #define INFINI_BACKEND_NAME_MAX 64
 
 /**
- * @brief Check a backend table: ABI version, struct size (this header's
- *        or ::INFINI_BACKEND_SIZE_V1), name (1 to
+ * @brief Check a backend table: ABI version, struct size (this header's,
+ *        ::INFINI_BACKEND_SIZE_V1 or ::INFINI_BACKEND_SIZE_V2), name (1 to
  *        ::INFINI_BACKEND_NAME_MAX printable ASCII characters, no space),
  *        required entries, and the dense-layer entries all set or all
  *        NULL. Used by ::infini_backend_register and by plugin loaders.

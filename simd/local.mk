@@ -11,9 +11,10 @@ simd_templates = \
 	simd/template/mix.inc simd/template/local_attention.inc \
 	simd/template/segment_step.inc simd/template/layer_step.inc \
 	simd/template/linear.inc simd/template/rmsnorm.inc \
-	simd/template/swiglu.inc simd/template/backend.inc
+	simd/template/swiglu.inc simd/template/rope.inc \
+	simd/template/backend.inc
 simd_ops = feature_map retrieve update_linear update_delta mix \
-	local_attention segment_step layer_step linear rmsnorm swiglu \
+	local_attention segment_step layer_step linear rmsnorm swiglu rope \
 	backend
 EXTRA_DIST += $(simd_templates)
 
@@ -25,7 +26,8 @@ simd_libinfini_avx2_la_SOURCES = simd/isa/avx2.h \
 	simd/avx2/mix_avx2.c simd/avx2/local_attention_avx2.c \
 	simd/avx2/segment_step_avx2.c simd/avx2/layer_step_avx2.c \
 	simd/avx2/linear_avx2.c simd/avx2/rmsnorm_avx2.c \
-	simd/avx2/swiglu_avx2.c simd/avx2/backend_avx2.c
+	simd/avx2/swiglu_avx2.c simd/avx2/rope_avx2.c \
+	simd/avx2/backend_avx2.c
 simd_libinfini_avx2_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX2)
 src_libinfini_core_la_LIBADD += simd/libinfini_avx2.la
 endif
@@ -38,7 +40,8 @@ simd_libinfini_avx512_la_SOURCES = simd/isa/avx512.h \
 	simd/avx512/mix_avx512.c simd/avx512/local_attention_avx512.c \
 	simd/avx512/segment_step_avx512.c simd/avx512/layer_step_avx512.c \
 	simd/avx512/linear_avx512.c simd/avx512/rmsnorm_avx512.c \
-	simd/avx512/swiglu_avx512.c simd/avx512/backend_avx512.c
+	simd/avx512/swiglu_avx512.c simd/avx512/rope_avx512.c \
+	simd/avx512/backend_avx512.c
 simd_libinfini_avx512_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_AVX512)
 src_libinfini_core_la_LIBADD += simd/libinfini_avx512.la
 endif
@@ -51,7 +54,8 @@ simd_libinfini_neon_la_SOURCES = simd/isa/neon.h \
 	simd/neon/mix_neon.c simd/neon/local_attention_neon.c \
 	simd/neon/segment_step_neon.c simd/neon/layer_step_neon.c \
 	simd/neon/linear_neon.c simd/neon/rmsnorm_neon.c \
-	simd/neon/swiglu_neon.c simd/neon/backend_neon.c
+	simd/neon/swiglu_neon.c simd/neon/rope_neon.c \
+	simd/neon/backend_neon.c
 simd_libinfini_neon_la_CFLAGS = $(AM_CFLAGS) $(CFLAGS_NEON)
 src_libinfini_core_la_LIBADD += simd/libinfini_neon.la
 endif

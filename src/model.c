@@ -514,16 +514,34 @@ typedef struct dense_set {
   int failed;
 } dense_set;
 
+/* (M5) RoPE of n rows of n_heads heads: the backend's kernel when it has
+ * one (the same bits: rope in include/infini.h). */
+static infini_status rope_rows(const infini_backend *be, ptrdiff_t n,
+                               ptrdiff_t n_heads, ptrdiff_t d_head, ptrdiff_t p0,
+                               const float *cos_t, const float *sin_t,
+                               const float *x, ptrdiff_t ldx, float *y,
+                               ptrdiff_t ldy) {
+  if (!INFINI_BACKEND_ENTRY(be, rope)) {
+    infini_ref_rope_f32(n, n_heads, d_head, p0, cos_t, sin_t, x, ldx, y, ldy);
+    return INFINI_OK;
+  }
+  return be->rope(n, n_heads, d_head, p0, cos_t, sin_t, x, ldx, y, ldy) == INFINI_OK
+             ? INFINI_OK
+             : INFINI_ERR_BACKEND;
+}
+
 /* The block's follow-up (dense_after) on columns o0 .. o0 + cols - 1. */
-static void dense_after_block(const dense_job *j, ptrdiff_t n, ptrdiff_t o0,
-                              ptrdiff_t cols) {
+static infini_status dense_after_block(const infini_backend *be,
+                                       const dense_job *j, ptrdiff_t n,
+                                       ptrdiff_t o0, ptrdiff_t cols) {
   const dense_after *a = &j->after;
   if (a->residual)
     infini_ref_add_rows_f32(n, cols, j->y + o0, j->ldy, a->residual + o0,
                             a->ld_residual);
   if (a->rot)
-    infini_ref_rope_f32(n, cols / a->d_head, a->d_head, a->p0, a->rope_cos,
-                        a->rope_sin, j->y + o0, j->ldy, a->rot + o0, a->ld_rot);
+    return rope_rows(be, n, cols / a->d_head, a->d_head, a->p0, a->rope_cos,
+                     a->rope_sin, j->y + o0, j->ldy, a->rot + o0, a->ld_rot);
+  return INFINI_OK;
 }
 
 static void dense_task(void *arg, int t) {
@@ -535,11 +553,9 @@ static void dense_task(void *arg, int t) {
   const ptrdiff_t cols = j->d_out - o0 < DENSE_BLOCK ? j->d_out - o0 : DENSE_BLOCK;
   const float *packed = (const float *)(j->packed + (size_t)t * j->stride);
   if (set->be->linear(set->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
-                      j->ldy) != INFINI_OK) {
+                      j->ldy) != INFINI_OK ||
+      dense_after_block(set->be, j, set->n, o0, cols) != INFINI_OK)
     __atomic_store_n(&set->failed, 1, __ATOMIC_RELAXED);
-    return;
-  }
-  dense_after_block(j, set->n, o0, cols);
 }
 
 /* A dense layer of a set: (M3) y = x W^T, W packed (or NULL) and as
@@ -568,7 +584,8 @@ static infini_status dense_layers(const infini_model_state *s, ptrdiff_t n,
       const dense_job whole = {d->d_in, d->d_out, d->ldx, d->ldy, d->x,
                                NULL, 0, d->y, d->after};
       infini_ref_linear_f32(n, d->d_in, d->d_out, d->x, d->ldx, d->w, d->y, d->ldy);
-      dense_after_block(&whole, n, 0, d->d_out);
+      if (dense_after_block(be, &whole, n, 0, d->d_out) != INFINI_OK)
+        set.failed = 1;
       continue;
     }
     set.job[i] = (dense_job){d->d_in, d->d_out, d->ldx, d->ldy, d->x,
@@ -950,10 +967,10 @@ static infini_status qkv(const infini_model_state *s,
       {d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv, {0}}};
   TRY(dense_layers(s, n, 3, proj));
   if (rope && !rope_in_tasks) {
-    infini_ref_rope_f32(n, c->n_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
-                        sc->q, hq, sc->q_pos, hq);
-    infini_ref_rope_f32(n, c->n_kv_heads, dh, ch.f, sc->rope_cos, sc->rope_sin,
-                        k, hkv, k_pos, hkv);
+    TRY(rope_rows(m->backend, n, c->n_heads, dh, ch.f, sc->rope_cos,
+                  sc->rope_sin, sc->q, hq, sc->q_pos, hq));
+    TRY(rope_rows(m->backend, n, c->n_kv_heads, dh, ch.f, sc->rope_cos,
+                  sc->rope_sin, k, hkv, k_pos, hkv));
   }
   return INFINI_OK;
 }

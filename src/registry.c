@@ -94,7 +94,8 @@ infini_status infini_backend_check(const infini_backend *be) {
     return INFINI_ERR_NULL;
   if (be->abi_version != INFINI_ABI_VERSION ||
       (be->struct_size != sizeof(infini_backend) &&
-       be->struct_size != INFINI_BACKEND_SIZE_V1))
+       be->struct_size != INFINI_BACKEND_SIZE_V1 &&
+       be->struct_size != INFINI_BACKEND_SIZE_V2))
     return INFINI_ERR_ABI;
   /* The dense layers' three entries work together: all or none. */
   const int dense = !!INFINI_BACKEND_ENTRY(be, linear_packed_bytes) +

@@ -427,7 +427,7 @@ static void test_backends(void) {
   tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
          "infini_backend_check: abi_version 0 -> INFINI_ERR_ABI");
   t = infini_backend_ref;
-  t.struct_size = sizeof(infini_backend) - sizeof(void *);
+  t.struct_size = INFINI_BACKEND_SIZE_V1 - sizeof(void *);
   tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
          "infini_backend_check: struct_size too small -> INFINI_ERR_ABI");
   t.struct_size = sizeof(infini_backend) + 8;
@@ -436,6 +436,12 @@ static void test_backends(void) {
   t.struct_size = INFINI_BACKEND_SIZE_V1; /* a plugin built before linear */
   tap_ok(infini_backend_check(&t) == INFINI_OK,
          "infini_backend_check: version-1 size without the dense entries -> INFINI_OK");
+  t.struct_size = INFINI_BACKEND_SIZE_V2; /* a plugin built before rope */
+  tap_ok(infini_backend_check(&t) == INFINI_OK,
+         "infini_backend_check: version-1 size without rope -> INFINI_OK");
+  t.struct_size = INFINI_BACKEND_SIZE_V2 + 4;
+  tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,
+         "infini_backend_check: a size between the known ones -> INFINI_ERR_ABI");
   t = infini_backend_ref;
   t.linear_pack = pack_nothing;
   tap_ok(infini_backend_check(&t) == INFINI_ERR_ABI,

@@ -165,5 +165,10 @@ infini_status SIMD_NAME(rmsnorm)(ptrdiff_t n, ptrdiff_t d, const float *x,
                                  ptrdiff_t ldx, const float *w, float eps,
                                  float *y, ptrdiff_t ldy);
 infini_status SIMD_NAME(swiglu)(ptrdiff_t count, float *g, const float *up);
+/* rope.inc: the model's RoPE (M5). */
+infini_status SIMD_NAME(rope)(ptrdiff_t n, ptrdiff_t n_heads, ptrdiff_t d_head,
+                              ptrdiff_t p0, const float *cos_t,
+                              const float *sin_t, const float *x, ptrdiff_t ldx,
+                              float *y, ptrdiff_t ldy);
 
 #endif

@@ -597,6 +597,52 @@ static void check_swiglu(const infini_backend *be) {
   }
 }
 
+/* One float operation, exactly: a float product or difference computed in
+ * double and rounded once to float is the float operation's result
+ * (double has 53 >= 2 x 24 + 2 bits, so the double rounding is
+ * innocuous), whatever the compiler does with the test's own float
+ * expressions. */
+static float fmul(float a, float b) { return (float)((double)a * b); }
+static float fadd(float a, float b) { return (float)((double)a + b); }
+static float fsub(float a, float b) { return (float)((double)a - b); }
+
+/* RoPE (M5) against the reference's formula, bit for bit: each product and
+ * each sum rounded on its own (include/infini.h, rope). d_head around the
+ * vector widths (half = 1 .. 64, with tails), 1 and 3 heads, rows at
+ * positions p0 = 5.., strided rows with guards, and once in place. */
+static void check_rope(const infini_backend *be) {
+  static const ptrdiff_t heads_dh[] = {2, 6, 8, 16, 30, 32, 34, 64, 66, 128};
+  for (size_t e = 0; e < sizeof heads_dh / sizeof heads_dh[0]; e++) {
+    const ptrdiff_t dh = heads_dh[e], half = dh / 2, n = 3, p0 = 5;
+    const ptrdiff_t nh = e % 2 ? 3 : 1, in_place = e == 5;
+    gmat x = gm_new(n, nh * dh, 3, 1), y = gm_new(n, nh * dh, 2, 3);
+    gmat cs = gm_new(p0 + n, half, 0, 0), sn = gm_new(p0 + n, half, 0, 0);
+    gm_fill(&x, -2, 2);
+    gm_fill(&cs, -1, 1);
+    gm_fill(&sn, -1, 1);
+    gmat *out = in_place ? &x : &y;
+    float want[3 * 3 * 128];
+    for (ptrdiff_t r = 0; r < n; r++)
+      for (ptrdiff_t h = 0; h < nh; h++)
+        for (ptrdiff_t i = 0; i < half; i++) {
+          const float a = x.p[r * x.ld + h * dh + i], b = x.p[r * x.ld + h * dh + half + i];
+          const float c = cs.p[(p0 + r) * half + i], s = sn.p[(p0 + r) * half + i];
+          want[(r * nh + h) * dh + i] = fsub(fmul(a, c), fmul(b, s));
+          want[(r * nh + h) * dh + half + i] = fadd(fmul(b, c), fmul(a, s));
+        }
+    const int st = be->rope(n, nh, dh, p0, cs.p, sn.p, x.p, x.ld, out->p, out->ld) ==
+                   INFINI_OK;
+    int same = 1;
+    for (ptrdiff_t r = 0; r < n; r++)
+      same &= memcmp(out->p + r * out->ld, want + r * nh * dh,
+                     (size_t)(nh * dh) * sizeof(float)) == 0;
+    ok(st && same && gm_guards_ok(out),
+       "%s rope d_head %td, %td head%s%s: the reference's bits, guards intact",
+       be->name, dh, nh, nh > 1 ? "s" : "", in_place ? ", in place" : "");
+    gm_free(&x); gm_free(&y); gm_free(&cs); gm_free(&sn);
+  }
+}
+
 int main(void) {
   const infini_backend *ref;
   if (infini_backend_find("ref", &ref) != INFINI_OK ||
@@ -644,6 +690,8 @@ int main(void) {
       check_rmsnorm(be);
     if (be->swiglu)
       check_swiglu(be);
+    if (be->rope)
+      check_rope(be);
     infini_context_free(ctx);
   }
   infini_context_free(ref_ctx);
