@@ -23,14 +23,15 @@
 #include "config.h"
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include "src/pool.h"
 
 /* Spin with pause instructions for up to POOL_SPIN_NS, then a few yields
  * (on a machine with more threads than free cores, the thread waited for
  * may be the one that needs this core), then sleep. */
-#define POOL_SPIN_NS 200000L
+#define POOL_SPIN_NS 200000
 #define POOL_YIELDS 4
 
 static void cpu_relax(void) {
@@ -63,17 +64,17 @@ static void drain(pool *p) {
   }
 }
 
-static long now_ns(void) {
+static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Wait, without the lock, until done(a, b) or the spin and the yields are
  * over; the clock is read once every 64 pauses. */
 static void spin_until(int (*done)(const void *, const void *), const void *a,
                        const void *b) {
-  const long until = now_ns() + POOL_SPIN_NS;
+  const int64_t until = now_ns() + POOL_SPIN_NS;
   for (int i = 0;; i++) {
     if (done(a, b))
       return;
