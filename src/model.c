@@ -467,6 +467,9 @@ infini_status model_pack_weights(infini_model *m) {
  * threads' hand-over (about a microsecond when they spin, tens when they
  * sleep) would cost more than the work (the tiny preset's heads). */
 #define MIN_PARALLEL_WORK ((double)(1 << 18))
+/* What one exp of the feature map costs, in multiply-adds (see the memory
+ * update in attention()). */
+#define EXP_COST_MACS 64.0
 
 /* fn(arg, 0..n-1), each task about `work` multiply-adds: on the stream's
  * threads, or in order on the caller's. */
@@ -1001,10 +1004,17 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
   run_tasks(s, (int)c->n_heads, head_work, attend_task, &job);
   if (job.status != INFINI_OK)
     return (infini_status)job.status;
-  /* (M8), (M12): the update follows every read of M_{s-1} */
-  if (completes) /* a memory head: sigma(K)^T V over the segment */
-    run_tasks(s, (int)c->n_kv_heads, (double)c->segment_len * dh * dh, update_task,
-              &job);
+  /* (M8), (M12): the update follows every read of M_{s-1}. A memory head:
+   * sigma(K)^T V over the segment (the delta rule's prediction first),
+   * and sigma's exp per element of K, which costs about as much as
+   * EXP_COST_MACS multiply-adds (a 16-lane Sleef exp takes about 20
+   * cycles, 1.25 per element, where AVX-512 does 64 multiply-adds). */
+  if (completes) {
+    const double per_key = c->rule == INFINI_UPDATE_DELTA ? 2.0 * dh : dh;
+    run_tasks(s, (int)c->n_kv_heads,
+              (double)c->segment_len * dh * (per_key + EXP_COST_MACS),
+              update_task, &job);
+  }
   return (infini_status)job.status;
 }
 
