@@ -597,14 +597,18 @@ static void check_swiglu(const infini_backend *be) {
   }
 }
 
-/* One float operation, exactly: a float product or difference computed in
- * double and rounded once to float is the float operation's result
- * (double has 53 >= 2 x 24 + 2 bits, so the double rounding is
- * innocuous), whatever the compiler does with the test's own float
- * expressions. */
-static float fmul(float a, float b) { return (float)((double)a * b); }
-static float fadd(float a, float b) { return (float)((double)a + b); }
-static float fsub(float a, float b) { return (float)((double)a - b); }
+/* One float operation each, rounded on its own: the volatile keeps the
+ * compiler from fusing a product into the sum that follows (an FMA, in
+ * the base ISA of aarch64, s390x and riscv64). Computing the product in
+ * double and rounding it to float was not enough: GCC for aarch64 turned
+ * that back into a float product and fused it (fnmsub), and the check
+ * failed on every backend. */
+static float fmul(float a, float b) {
+  volatile float p = a * b;
+  return p;
+}
+static float fadd(float a, float b) { return a + b; }
+static float fsub(float a, float b) { return a - b; }
 
 /* RoPE (M5) against the reference's formula, bit for bit: each product and
  * each sum rounded on its own (include/infini.h, rope). d_head around the
