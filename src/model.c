@@ -494,6 +494,10 @@ typedef struct dense_after {
   float *rot;
   ptrdiff_t ld_rot, p0, d_head;
   const float *rope_cos, *rope_sin;
+  /* (M10) y[:, block] = silu(y[:, block]) up[:, block]: the up projection
+   * is an earlier job of the same set, run by the same task (by_block) */
+  const float *swiglu_up;
+  ptrdiff_t ld_up;
 } dense_after;
 
 /* One dense layer y = x W^T on the packed W: its blocks are tasks. */
@@ -507,12 +511,16 @@ typedef struct dense_job {
 } dense_job;
 
 /* Dense layers that read the same rows and run as one set of tasks (q, k,
- * v; gate, up), so the stream's threads meet once for all of them. */
+ * v; up, gate), so the stream's threads meet once for all of them. Task t
+ * is block t of the jobs in order, or, by_block (jobs of one width), block
+ * t of every job, so that a job's follow-up can read an earlier job's
+ * block (SwiGLU). */
 #define DENSE_MAX_JOBS 3
 typedef struct dense_set {
   const infini_backend *be;
   ptrdiff_t n;
   int n_jobs;
+  bool by_block;
   dense_job job[DENSE_MAX_JOBS];
   int failed;
 } dense_set;
@@ -533,11 +541,24 @@ static infini_status rope_rows(const infini_backend *be, ptrdiff_t n,
              : INFINI_ERR_BACKEND;
 }
 
+/* (M10) g = silu(g) up: the backend's kernel when it has one. */
+static infini_status swiglu(const infini_backend *be, ptrdiff_t count, float *g,
+                            const float *up) {
+  if (!INFINI_BACKEND_ENTRY(be, swiglu)) {
+    infini_ref_swiglu_f32(count, g, up);
+    return INFINI_OK;
+  }
+  return be->swiglu(count, g, up) == INFINI_OK ? INFINI_OK : INFINI_ERR_BACKEND;
+}
+
 /* The block's follow-up (dense_after) on columns o0 .. o0 + cols - 1. */
 static infini_status dense_after_block(const infini_backend *be,
                                        const dense_job *j, ptrdiff_t n,
                                        ptrdiff_t o0, ptrdiff_t cols) {
   const dense_after *a = &j->after;
+  if (a->swiglu_up)
+    for (ptrdiff_t r = 0; r < n; r++)
+      TRY(swiglu(be, cols, j->y + r * j->ldy + o0, a->swiglu_up + r * a->ld_up + o0));
   if (a->residual)
     infini_ref_add_rows_f32(n, cols, j->y + o0, j->ldy, a->residual + o0,
                             a->ld_residual);
@@ -547,17 +568,31 @@ static infini_status dense_after_block(const infini_backend *be,
   return INFINI_OK;
 }
 
+/* Block b of job j and its follow-up. */
+static infini_status dense_block(const dense_set *set, const dense_job *j,
+                                 ptrdiff_t b) {
+  const ptrdiff_t o0 = b * DENSE_BLOCK;
+  const ptrdiff_t cols = j->d_out - o0 < DENSE_BLOCK ? j->d_out - o0 : DENSE_BLOCK;
+  const float *packed = (const float *)(j->packed + (size_t)b * j->stride);
+  if (set->be->linear(set->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
+                      j->ldy) != INFINI_OK)
+    return INFINI_ERR_BACKEND;
+  return dense_after_block(set->be, j, set->n, o0, cols);
+}
+
 static void dense_task(void *arg, int t) {
   dense_set *set = arg;
   const dense_job *j = set->job;
-  while (t >= dense_blocks(j->d_out)) /* task t: block t of the jobs in order */
-    t -= (int)dense_blocks(j++->d_out);
-  const ptrdiff_t o0 = (ptrdiff_t)t * DENSE_BLOCK;
-  const ptrdiff_t cols = j->d_out - o0 < DENSE_BLOCK ? j->d_out - o0 : DENSE_BLOCK;
-  const float *packed = (const float *)(j->packed + (size_t)t * j->stride);
-  if (set->be->linear(set->n, j->d_in, cols, j->x, j->ldx, packed, j->y + o0,
-                      j->ldy) != INFINI_OK ||
-      dense_after_block(set->be, j, set->n, o0, cols) != INFINI_OK)
+  infini_status st = INFINI_OK;
+  if (set->by_block)
+    for (int i = 0; i < set->n_jobs && st == INFINI_OK; i++)
+      st = dense_block(set, &j[i], t);
+  else {
+    while (t >= dense_blocks(j->d_out))
+      t -= (int)dense_blocks(j++->d_out);
+    st = dense_block(set, j, t);
+  }
+  if (st != INFINI_OK)
     __atomic_store_n(&set->failed, 1, __ATOMIC_RELAXED);
 }
 
@@ -577,9 +612,10 @@ typedef struct dense_layer {
  * weights when there are some, every block of every layer one task of the
  * stream's threads; else the portable float code on W as loaded. */
 static infini_status dense_layers(const infini_model_state *s, ptrdiff_t n,
-                                  int count, const dense_layer *layers) {
+                                  int count, bool by_block,
+                                  const dense_layer *layers) {
   const infini_backend *be = s->model->backend;
-  dense_set set = {be, n, count, {{0}}, 0};
+  dense_set set = {be, n, count, by_block, {{0}}, 0};
   int tasks = 0;
   for (int i = 0; i < count; i++) {
     const dense_layer *d = &layers[i];
@@ -596,8 +632,13 @@ static infini_status dense_layers(const infini_model_state *s, ptrdiff_t n,
                              dense_stride(be, d->d_in, d->d_out), d->y, d->after};
     tasks += (int)dense_blocks(d->d_out);
   }
+  double work = (double)n * layers[0].d_in * DENSE_BLOCK;
+  if (by_block) {
+    tasks /= count;
+    work *= count;
+  }
   if (tasks > 0) /* the packed weights are all or none (model_pack_weights) */
-    run_tasks(s, tasks, (double)n * layers[0].d_in * DENSE_BLOCK, dense_task, &set);
+    run_tasks(s, tasks, work, dense_task, &set);
   return set.failed ? INFINI_ERR_BACKEND : INFINI_OK;
 }
 
@@ -607,7 +648,7 @@ static infini_status dense(const infini_model_state *s, ptrdiff_t n,
                            ptrdiff_t ldx, const float *w, const float *packed,
                            float *y, ptrdiff_t ldy, dense_after after) {
   const dense_layer one = {d_in, d_out, x, ldx, w, packed, y, ldy, after};
-  return dense_layers(s, n, 1, &one);
+  return dense_layers(s, n, 1, false, &one);
 }
 
 /* (M2) RMSNorm rows: the backend's kernel when it has one. */
@@ -622,17 +663,6 @@ static infini_status norm_rows(const infini_model *m, ptrdiff_t n,
   return m->backend->rmsnorm(n, d, x, d, w, eps, y, d) == INFINI_OK
              ? INFINI_OK
              : INFINI_ERR_BACKEND;
-}
-
-/* (M10) g = silu(g) up: the backend's kernel when it has one. */
-static infini_status swiglu(const infini_model *m, ptrdiff_t count, float *g,
-                            const float *up) {
-  if (!INFINI_BACKEND_ENTRY(m->backend, swiglu)) {
-    infini_ref_swiglu_f32(count, g, up);
-    return INFINI_OK;
-  }
-  return m->backend->swiglu(count, g, up) == INFINI_OK ? INFINI_OK
-                                                       : INFINI_ERR_BACKEND;
 }
 
 void infini_model_free(infini_model *m) {
@@ -688,6 +718,7 @@ void infini_model_state_free(infini_model_state *s) {
     for (ptrdiff_t h = 0; h < s->model->config.n_heads; h++)
       infini_context_free(s->head_ctx[h]);
   free(s->head_ctx);
+  free(s->group_left);
   infini_context_free(s->ctx);
   pool_free(s->pool);
   free(s);
@@ -745,7 +776,8 @@ infini_status infini_model_state_create(const infini_model *m,
   s->min_parallel_work = MIN_PARALLEL_WORK;
   infini_status st = infini_context_create(m->backend, &s->ctx);
   s->head_ctx = calloc_array(m->config.n_heads, sizeof *s->head_ctx);
-  if (st == INFINI_OK && !s->head_ctx)
+  s->group_left = calloc_array(m->config.n_kv_heads, sizeof *s->group_left);
+  if (st == INFINI_OK && (!s->head_ctx || !s->group_left))
     st = INFINI_ERR_NOMEM;
   for (ptrdiff_t h = 0; st == INFINI_OK && h < m->config.n_heads; h++)
     st = infini_context_create(m->backend, &s->head_ctx[h]);
@@ -899,12 +931,13 @@ static infini_status attend_head(const infini_model_state *s, const model_scratc
                     hq, out, hq);
 }
 
-/* Tasks over heads (attention) or memory heads (update): task i of n. */
+/* The heads of a layer, one task each: task h of n_heads. */
 typedef struct head_job {
   const infini_model_state *s;
   const model_scratch *sc;
   ptrdiff_t l;
   chunk ch;
+  bool update; /* the chunk completes the segment: (M8) after the reads */
   int status; /* the first failure's infini_status, else INFINI_OK */
 } head_job;
 
@@ -915,21 +948,17 @@ static void record_failure(head_job *j, infini_status st) {
                                 __ATOMIC_RELAXED);
 }
 
-static void attend_task(void *arg, int h) {
-  head_job *j = arg;
-  record_failure(j, attend_head(j->s, j->sc, j->l, h, j->ch));
-}
-
 
 /* (M8) Fold the completed segment's un-rotated K, V into memory head g
- * of layer l (its own context: the memory heads run in parallel). */
-static infini_status update_memory_head(const infini_model_state *s, ptrdiff_t l,
+ * of layer l, in context ctx (the calling head's own: the memory heads
+ * run in parallel). */
+static infini_status update_memory_head(const infini_model_state *s,
+                                        infini_context *ctx, ptrdiff_t l,
                                         ptrdiff_t g) {
   const infini_model_config *c = &s->model->config;
   const ptrdiff_t dh = c->d_head, hkv = c->n_kv_heads * dh;
   const infini_head_shape seg = {c->segment_len, dh, dh};
   const layer_cache lc = cache_of(s, l);
-  infini_context *ctx = s->head_ctx[g];
   float *mem, *z;
   ptrdiff_t ldm;
   TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
@@ -940,9 +969,22 @@ static infini_status update_memory_head(const infini_model_state *s, ptrdiff_t l
                               mem, ldm, z); /* (8) */
 }
 
-static void update_task(void *arg, int g) {
+/* Head h's attention; then, when the chunk completes the segment and h
+ * is the last head of its group to be done with M_{s-1} (M12), the
+ * group's memory update: the update waits for no other head, and no
+ * thread waits for the slowest head before the updates begin. The
+ * counter's acquire-release decrement orders every read of the group's
+ * memory before the update's writes, whichever threads ran the heads. */
+static void head_task(void *arg, int h) {
   head_job *j = arg;
-  record_failure(j, update_memory_head(j->s, j->l, g));
+  const infini_model_state *s = j->s;
+  record_failure(j, attend_head(s, j->sc, j->l, h, j->ch));
+  if (!j->update)
+    return;
+  const ptrdiff_t g = h / (s->model->config.n_heads / s->model->config.n_kv_heads);
+  if (__atomic_sub_fetch(&s->group_left[g], 1, __ATOMIC_ACQ_REL) == 0 &&
+      __atomic_load_n(&j->status, __ATOMIC_RELAXED) == INFINI_OK)
+    record_failure(j, update_memory_head(s, s->head_ctx[h], j->l, g));
 }
 
 /* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T;
@@ -960,15 +1002,21 @@ static infini_status qkv(const infini_model_state *s,
   const bool rope_in_tasks = rope && DENSE_BLOCK % dh == 0;
   dense_after q_after = {0}, k_after = {0};
   if (rope_in_tasks) {
-    q_after = (dense_after){NULL, 0, sc->q_pos, hq, ch.f, dh, sc->rope_cos, sc->rope_sin};
-    k_after = (dense_after){NULL, 0, k_pos, hkv, ch.f, dh, sc->rope_cos, sc->rope_sin};
+    const dense_after rotate = {.p0 = ch.f, .d_head = dh, .rope_cos = sc->rope_cos,
+                                .rope_sin = sc->rope_sin};
+    q_after = rotate;
+    q_after.rot = sc->q_pos;
+    q_after.ld_rot = hq;
+    k_after = rotate;
+    k_after.rot = k_pos;
+    k_after.ld_rot = hkv;
   }
   TRY(norm_rows(m, n, sc->x, w->attn_norm, sc->u));
   const dense_layer proj[3] = {
       {d, hq, sc->u, d, w->wq, w->packed.wq, sc->q, hq, q_after},
       {d, hkv, sc->u, d, w->wk, w->packed.wk, k, hkv, k_after},
       {d, hkv, sc->u, d, w->wv, w->packed.wv, v, hkv, {0}}};
-  TRY(dense_layers(s, n, 3, proj));
+  TRY(dense_layers(s, n, 3, false, proj));
   if (rope && !rope_in_tasks) {
     TRY(rope_rows(m->backend, n, c->n_heads, dh, ch.f, sc->rope_cos,
                   sc->rope_sin, sc->q, hq, sc->q_pos, hq));
@@ -998,23 +1046,24 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
     return infini_layer_step(s->ctx, &lcfg, ch.c, sc->q, hq, lc.k, hkv, lc.v,
                              hkv, w->beta, s->memory[l], sc->attn, hq);
   }
-  head_job job = {s, sc, l, ch, INFINI_OK};
+  head_job job = {s, sc, l, ch, completes, INFINI_OK};
   /* a head: QK^T and PV over the segment so far, and the memory read */
-  const double head_work = (double)ch.c * dh * (2.0 * (ch.f + ch.c) + dh);
-  run_tasks(s, (int)c->n_heads, head_work, attend_task, &job);
-  if (job.status != INFINI_OK)
-    return (infini_status)job.status;
-  /* (M8), (M12): the update follows every read of M_{s-1}. A memory head:
-   * sigma(K)^T V over the segment (the delta rule's prediction first),
-   * and sigma's exp per element of K, which costs about as much as
-   * EXP_COST_MACS multiply-adds (a 16-lane Sleef exp takes about 20
-   * cycles, 1.25 per element, where AVX-512 does 64 multiply-adds). */
+  double head_work = (double)ch.c * dh * (2.0 * (ch.f + ch.c) + dh);
   if (completes) {
+    /* (M8), (M12): the update follows every read of M_{s-1}; each group's
+     * last head runs it (head_task). A memory head: sigma(K)^T V over the
+     * segment (the delta rule's prediction first), and sigma's exp per
+     * element of K, which costs about as much as EXP_COST_MACS
+     * multiply-adds (a 16-lane Sleef exp takes about 20 cycles, 1.25 per
+     * element, where AVX-512 does 64 multiply-adds); shared out over the
+     * group's heads. */
+    const ptrdiff_t group = c->n_heads / c->n_kv_heads;
     const double per_key = c->rule == INFINI_UPDATE_DELTA ? 2.0 * dh : dh;
-    run_tasks(s, (int)c->n_kv_heads,
-              (double)c->segment_len * dh * (per_key + EXP_COST_MACS),
-              update_task, &job);
+    head_work += (double)c->segment_len * dh * (per_key + EXP_COST_MACS) / group;
+    for (ptrdiff_t g = 0; g < c->n_kv_heads; g++)
+      s->group_left[g] = (int)group;
   }
+  run_tasks(s, (int)c->n_heads, head_work, head_task, &job);
   return (infini_status)job.status;
 }
 
@@ -1025,14 +1074,15 @@ static infini_status attn_out_and_ffn(const infini_model_state *s,
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
   const ptrdiff_t d = c->d_model, f = c->d_ff, hq = c->n_heads * c->d_head;
-  const dense_after add_to_x = {sc->x, d, NULL, 0, 0, 0, NULL, NULL};
+  const dense_after add_to_x = {.residual = sc->x, .ld_residual = d};
+  const dense_after swiglu_with_up = {.swiglu_up = sc->up, .ld_up = f};
   TRY(dense(s, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d, add_to_x));
   TRY(norm_rows(m, n, sc->x, w->ffn_norm, sc->u));
-  const dense_layer gate_up[2] = {
-      {d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f, {0}},
-      {d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f, {0}}};
-  TRY(dense_layers(s, n, 2, gate_up));
-  TRY(swiglu(m, n * f, sc->gate, sc->up));
+  /* each task: a block of up, then of gate, then SwiGLU on that block */
+  const dense_layer up_gate[2] = {
+      {d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f, {0}},
+      {d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f, swiglu_with_up}};
+  TRY(dense_layers(s, n, 2, true, up_gate));
   TRY(dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d,
             add_to_x));
   return INFINI_OK;

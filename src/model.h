@@ -54,6 +54,9 @@ struct infini_model_state {
   const infini_model *model;
   infini_context *ctx;
   infini_context **head_ctx; /* [H] one per head: heads run on the threads */
+  /* [H_kv] heads of each group still to read M_{s-1} in the current
+   * segment-completing layer (src/model.c, head_task) */
+  int *group_left;
   infini_state **memory; /* [L], each H_kv heads of d_head x d_head */
   /* The partial segment: rows 0..fill-1 hold the keys and values of the
    * tokens of the current segment, fill = tokens % N. Per layer l, each is
