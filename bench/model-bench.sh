@@ -28,7 +28,10 @@
 #   THREADS         [1 2] thread counts for the last backend's prefill,
 #                   rows "BACKEND/tT" in tokens/s over wall time (CPU time
 #                   adds the threads up), so they are only meaningful on an
-#                   otherwise idle machine
+#                   otherwise idle machine; then "BACKEND/2x1": two streams
+#                   of one thread each at once, their tokens/s added up
+#                   (the same stream twice: the same digest), the most two
+#                   cores give
 set -eu
 
 build=${1:-.}
@@ -119,6 +122,21 @@ for model in $models; do
           "$tmp/out" > "$tmp/wall"
         row "$model" "$last/t$t" wall "$n" "$tmp/wall"
       done
+      # The ceiling the thread rows are judged against: two streams, one
+      # thread each, at the same time (tokens/s added up). They share no
+      # data, so this is what two cores give when nothing moves between
+      # them; a stream on 2 threads hands every layer's activations from
+      # core to core.
+      "$run" "$file" --synthetic "$n" --seed 7 --backend "$last" --quiet \
+        > "$tmp/pair1" &
+      first=$!
+      "$run" "$file" --synthetic "$n" --seed 7 --backend "$last" --quiet \
+        > "$tmp/pair2"
+      wait "$first"
+      awk '$1 == "tokens_per_s_wall" { s += $2 } $1 == "argmax_sha256" { d = $2 }
+           END { printf "tokens_per_s %.1f\nargmax_sha256 %s\n", s, d }' \
+        "$tmp/pair1" "$tmp/pair2" > "$tmp/wall"
+      row "$model" "$last/2x1" wall "$n" "$tmp/wall"
     fi
     if [ "$mode" = prefill ] && [ "$have_torch" = yes ]; then
       row "$model" torch prefill "$prefill_tokens" "$tmp/torch"
