@@ -88,6 +88,27 @@ static inline float vhmax(vf a) {
 /* any lane of the mask set */
 static inline int vany(vmask m) { return simde_mm256_movemask_ps(m) != 0; }
 
+/* r[0..7] = its transpose (r[m][j] becomes r[j][m]): 8 x 8 floats, rows
+ * interleaved in pairs within 128-bit lanes (unpack, then shuffle), then
+ * the lanes exchanged (permute2f128). K^T packing (local_attention.inc). */
+static inline void vtranspose(vf r[VW]) {
+  vf t[8], s[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = simde_mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = simde_mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 2; g++) { /* s[4g + m], lane L: column 4L + m, rows 4g.. */
+    s[4 * g + 0] = simde_mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    s[4 * g + 1] = simde_mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
+    s[4 * g + 2] = simde_mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    s[4 * g + 3] = simde_mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
+  }
+  for (int m = 0; m < 4; m++) {
+    r[m] = simde_mm256_permute2f128_ps(s[m], s[4 + m], 0x20);
+    r[4 + m] = simde_mm256_permute2f128_ps(s[m], s[4 + m], 0x31);
+  }
+}
+
 #include "simd/isa/common.h"
 
 #endif

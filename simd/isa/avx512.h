@@ -84,6 +84,37 @@ static inline float vhmax(vf a) {
 }
 static inline int vany(vmask m) { return m != 0; }
 
+/* r[0..15] = its transpose (r[m][j] becomes r[j][m]): 16 x 16 floats in
+ * four rounds of two-source shuffles (64 in all, no memory): pairs of
+ * rows interleaved within 128-bit lanes (ps, then pd), then whole lanes
+ * gathered twice (shuffle_f32x4). K^T packing (local_attention.inc). */
+static inline vf v512_unpack_pd(vf a, vf b, int hi) {
+  const simde__m512d x = simde_mm512_castps_pd(a), y = simde_mm512_castps_pd(b);
+  return simde_mm512_castpd_ps(hi ? simde_mm512_unpackhi_pd(x, y)
+                                  : simde_mm512_unpacklo_pd(x, y));
+}
+static inline void vtranspose(vf r[VW]) {
+  vf t[16], s[16];
+  for (int i = 0; i < 16; i += 2) { /* lane L: r_i, r_i+1 at columns 4L.. */
+    t[i] = simde_mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = simde_mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 4; g++) /* s[4g + m], lane L: column 4L + m, rows 4g.. */
+    for (int m = 0; m < 4; m++)
+      s[4 * g + m] = v512_unpack_pd(t[4 * g + (m >> 1)], t[4 * g + 2 + (m >> 1)], m & 1);
+  for (int h = 0; h < 2; h++) /* t: columns m, 8+m (4+m, 12+m) of 8 rows */
+    for (int m = 0; m < 4; m++) {
+      t[8 * h + m] = simde_mm512_shuffle_f32x4(s[8 * h + m], s[8 * h + 4 + m], 0x88);
+      t[8 * h + 4 + m] = simde_mm512_shuffle_f32x4(s[8 * h + m], s[8 * h + 4 + m], 0xdd);
+    }
+  for (int m = 0; m < 4; m++) { /* whole columns: m, 8+m, 4+m, 12+m */
+    r[m] = simde_mm512_shuffle_f32x4(t[m], t[8 + m], 0x88);
+    r[8 + m] = simde_mm512_shuffle_f32x4(t[m], t[8 + m], 0xdd);
+    r[4 + m] = simde_mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0x88);
+    r[12 + m] = simde_mm512_shuffle_f32x4(t[4 + m], t[12 + m], 0xdd);
+  }
+}
+
 #include "simd/isa/common.h"
 
 #endif

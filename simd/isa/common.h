@@ -8,7 +8,8 @@
  *   vzero vset1 vload vstore (unaligned) vadd vsub vmul vdiv vfma(a,b,c) =
  *   a*b+c, vmax vmin (non-NaN), vgt visnan vmask_or vblend(m,t,f) = m?t:f,
  *   vround (to nearest), vpow2i (2^n, integer n), vhsum, vhmax (largest
- *   lane, NaN-free input), vany (some mask lane set).
+ *   lane, NaN-free input), vany (some mask lane set), vtranspose (VW
+ *   vectors as a VW x VW block, transposed in registers).
  *
  * Added here: partial (tail) loads and stores, a NaN-propagating max, exp,
  * and sigma = ELU + 1.

@@ -76,6 +76,16 @@ static inline float vhsum(vf a) { return simde_vaddvq_f32(a); }
 static inline float vhmax(vf a) { return simde_vmaxvq_f32(a); }
 static inline int vany(vmask m) { return simde_vmaxvq_u32(m) != 0; }
 
+/* r[0..3] = its transpose (r[m][j] becomes r[j][m]): two trn1/trn2 pairs,
+ * then the 64-bit halves recombined. K^T packing (local_attention.inc). */
+static inline void vtranspose(vf r[VW]) {
+  const simde_float32x4x2_t a = simde_vtrnq_f32(r[0], r[1]), b = simde_vtrnq_f32(r[2], r[3]);
+  r[0] = simde_vcombine_f32(simde_vget_low_f32(a.val[0]), simde_vget_low_f32(b.val[0]));
+  r[1] = simde_vcombine_f32(simde_vget_low_f32(a.val[1]), simde_vget_low_f32(b.val[1]));
+  r[2] = simde_vcombine_f32(simde_vget_high_f32(a.val[0]), simde_vget_high_f32(b.val[0]));
+  r[3] = simde_vcombine_f32(simde_vget_high_f32(a.val[1]), simde_vget_high_f32(b.val[1]));
+}
+
 #include "simd/isa/common.h"
 
 #endif
