@@ -536,9 +536,10 @@ static bool run_threads(const infini_model *m, const int32_t *tokens,
 
 /* D = 64, F = 320, V = 300: the gate, up and LM head have three blocks of
  * output columns (the last partial), the others one, so 2 and 3 threads
- * split them unevenly; q, k and v, and gate and up, are one run each; the
- * 4 heads and 2 memory heads are tasks too; every backend, whole segments
- * and random chunks. */
+ * split them unevenly; q, k and v are one run, up and gate another (a
+ * task: a block of each, then SwiGLU); the 4 heads are tasks too, the
+ * last of each pair updating the pair's memory head (2 of them); every
+ * backend, whole segments and random chunks. */
 static void test_threads(void) {
   infini_model_config c;
   infini_model_config_init(&c, 300, 64, 2, 4, 2, 16, 320, 8);
