@@ -28,10 +28,14 @@
 #   THREADS         [1 2] thread counts for the last backend's prefill,
 #                   rows "BACKEND/tT" in tokens/s over wall time (CPU time
 #                   adds the threads up), so they are only meaningful on an
-#                   otherwise idle machine; then "BACKEND/2x1": two streams
-#                   of one thread each at once, their tokens/s added up
-#                   (the same stream twice: the same digest), the most two
-#                   cores give
+#                   otherwise idle machine: mode "wall" feeds one segment
+#                   per call (each layer's work split between the
+#                   threads), mode "wall-long" LONG_CHUNK tokens per call
+#                   (a pipeline of layers: src/model.c); then
+#                   "BACKEND/2x1": two streams of one thread each at once,
+#                   their tokens/s added up (the same stream twice: the
+#                   same digest), the most two cores give
+#   LONG_CHUNK      [4096]
 set -eu
 
 build=${1:-.}
@@ -51,6 +55,7 @@ prefill_tokens=${PREFILL_TOKENS:-20000}
 decode_tokens=${DECODE_TOKENS:-4000}
 python=${PYTHON-python3}
 threads=${THREADS:-"1 2"}
+long_chunk=${LONG_CHUNK:-4096}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/model-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -73,7 +78,7 @@ fi
 # row MODEL IMPL MODE TOKENS OUT: one table row from a report in OUT.
 row() {
   rate=$(value tokens_per_s "$5")
-  printf '%-6s %-12s %-8s %7s %10s %7s %8s %s\n' "$1" "$2" "$3" "$4" "$rate" \
+  printf '%-6s %-12s %-9s %7s %10s %7s %8s %s\n' "$1" "$2" "$3" "$4" "$rate" \
     "$(awk -v r="$rate" -v b="${ref_rate:-0}" 'BEGIN {
        if (b > 0) printf "%.2f", r / b; else print "-" }')" \
     "$(awk -v r="$rate" -v b="${tuned_rate:-0}" 'BEGIN {
@@ -81,7 +86,7 @@ row() {
     "$(value argmax_sha256 "$5" | cut -c1-12)"
 }
 
-printf '%-6s %-12s %-8s %7s %10s %7s %8s %s\n' model impl mode tokens \
+printf '%-6s %-12s %-9s %7s %10s %7s %8s %s\n' model impl mode tokens \
   tokens/s "x ref" "x tuned" "argmax digest"
 for model in $models; do
   file=$tmp/$model.safetensors
@@ -115,12 +120,19 @@ for model in $models; do
       last=$be
     done
     if [ "$mode" = prefill ]; then
-      for t in $threads; do
-        "$run" "$file" --synthetic "$n" --seed 7 --backend "$last" \
-          --threads "$t" --quiet > "$tmp/out"
-        sed 's/^tokens_per_s /cpu_rate /; s/^tokens_per_s_wall /tokens_per_s /' \
-          "$tmp/out" > "$tmp/wall"
-        row "$model" "$last/t$t" wall "$n" "$tmp/wall"
+      for call in seg long; do
+        chunk=
+        [ "$call" = long ] && chunk="--chunk $long_chunk"
+        for t in $threads; do
+          # shellcheck disable=SC2086 # $chunk is two words or none
+          "$run" "$file" --synthetic "$n" --seed 7 --backend "$last" $chunk \
+            --threads "$t" --quiet > "$tmp/out"
+          sed 's/^tokens_per_s /cpu_rate /; s/^tokens_per_s_wall /tokens_per_s /' \
+            "$tmp/out" > "$tmp/wall"
+          mode=wall
+          [ "$call" = long ] && mode=wall-long
+          row "$model" "$last/t$t" "$mode" "$n" "$tmp/wall"
+        done
       done
       # The ceiling the thread rows are judged against: two streams, one
       # thread each, at the same time (tokens/s added up). They share no

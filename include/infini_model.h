@@ -134,15 +134,21 @@ void infini_model_state_free(infini_model_state *state);
 /**
  * @brief Run this stream's forward passes on @p threads threads (the
  *        caller and threads - 1 workers; 1 to ::INFINI_MODEL_MAX_THREADS,
- *        1 at creation). The dense layers' outputs are split between them
- *        in blocks fixed when the model was loaded, and the attention and
- *        memory heads are shared out, each computed the same way whichever
- *        thread runs it, so the results are the same bits for every thread
- *        count. The workers live until the
- *        state is freed or the count is set again.
+ *        1 at creation). A call of at least 2 P chunks (segments, or
+ *        parts of one), P = min(threads, L), runs as a pipeline: the
+ *        layers are cut into P stages of about equal work, one thread
+ *        each, and the chunks flow through them (prefill). A shorter call
+ *        (token-by-token decoding, one segment) splits each dense layer's
+ *        outputs between the threads in blocks fixed when the model was
+ *        loaded, and shares out the attention and memory heads. Every
+ *        piece is computed the same way whichever thread runs it, so the
+ *        results are the same bits for every thread count. The workers
+ *        and the pipeline's buffers (scratch for P - 1 more stages and
+ *        2 P segments' activations) live until the state is freed or
+ *        the count is set again.
  * @return ::INFINI_ERR_PARAM for a count out of range,
- *         ::INFINI_ERR_NOMEM when the threads cannot be started (the
- *         state keeps its previous count).
+ *         ::INFINI_ERR_NOMEM when the threads or the buffers cannot be
+ *         had (the state keeps its previous count).
  */
 infini_status infini_model_state_set_threads(infini_model_state *state,
                                              int threads);

@@ -705,23 +705,116 @@ infini_status infini_model_state_bytes(const infini_model_config *c,
   return INFINI_OK;
 }
 
+/* A lane's buffers: contexts, counters, scratch with the RoPE tables. */
+static void lane_free(const infini_model_config *c, model_lane *ln) {
+  if (ln->head_ctx)
+    for (ptrdiff_t h = 0; h < c->n_heads; h++)
+      infini_context_free(ln->head_ctx[h]);
+  free(ln->head_ctx);
+  free(ln->group_left);
+  infini_context_free(ln->ctx);
+  free(ln->scratch);
+  *ln = (model_lane){0};
+}
+
+static infini_status lane_buffers(const infini_model *m, model_lane *ln,
+                                  size_t *scratch_bytes) {
+  const infini_model_config *c = &m->config;
+  TRY(infini_context_create(m->backend, &ln->ctx));
+  ln->head_ctx = calloc_array(c->n_heads, sizeof *ln->head_ctx);
+  ln->group_left = calloc_array(c->n_kv_heads, sizeof *ln->group_left);
+  if (!ln->head_ctx || !ln->group_left)
+    return INFINI_ERR_NOMEM;
+  for (ptrdiff_t h = 0; h < c->n_heads; h++)
+    TRY(infini_context_create(m->backend, &ln->head_ctx[h]));
+  model_scratch sc;
+  arena a = {NULL, 0, INFINI_OK};
+  carve_scratch(c, &a, &sc);
+  TRY(arena_alloc(&a, scratch_bytes));
+  ln->scratch = a.base;
+  carve_scratch(c, &a, &sc);
+  if (c->position == INFINI_POSITION_ROPE) /* (M5) angles p theta^(-2i/dh) */
+    infini_ref_rope_table_f32(c->segment_len, c->d_head, c->rope_theta,
+                              sc.rope_cos, sc.rope_sin);
+  return INFINI_OK;
+}
+
+/* A lane, or NOMEM and nothing held. */
+static infini_status lane_create(const infini_model *m, model_lane *ln,
+                                 size_t *scratch_bytes) {
+  *ln = (model_lane){0};
+  const infini_status st = lane_buffers(m, ln, scratch_bytes);
+  if (st != INFINI_OK)
+    lane_free(&m->config, ln);
+  return st;
+}
+
+/* The pipeline's lanes and ring (no pool). */
+typedef struct pipe_parts {
+  model_lane *lanes;
+  int n_lanes, ring_slots;
+  float *ring;
+} pipe_parts;
+
+static void pipe_parts_free(const infini_model_config *c, pipe_parts *pp) {
+  for (int i = 0; pp->lanes && i < pp->n_lanes; i++)
+    lane_free(c, &pp->lanes[i]);
+  free(pp->lanes);
+  free(pp->ring);
+  *pp = (pipe_parts){0};
+}
+
+/* A ring slot: a chunk's rows x, [N x D], rounded up to 64 bytes (the
+ * config check bounded N x D). */
+static ptrdiff_t ring_slot_floats(const infini_model_config *c) {
+  return (c->segment_len * c->d_model + 15) / 16 * 16;
+}
+
+/* The parts of a pipeline of `stages` stages (none for 1): a lane per
+ * stage after the first and PIPE_SLOTS_PER_STAGE ring slots per stage. */
+#define PIPE_SLOTS_PER_STAGE 2
+static infini_status pipe_parts_create(const infini_model *m, int stages,
+                                       pipe_parts *pp) {
+  const infini_model_config *c = &m->config;
+  *pp = (pipe_parts){0};
+  if (stages < 2)
+    return INFINI_OK;
+  size_t unused;
+  ptrdiff_t floats;
+  pp->ring_slots = PIPE_SLOTS_PER_STAGE * stages;
+  TRY(checked_mul(pp->ring_slots, ring_slot_floats(c), &floats));
+  if ((size_t)floats > SIZE_MAX / sizeof(float))
+    return INFINI_ERR_OVERFLOW;
+  pp->lanes = calloc_array(stages - 1, sizeof *pp->lanes);
+  pp->ring = alloc_zeroed((size_t)floats * sizeof(float));
+  infini_status st = pp->lanes && pp->ring ? INFINI_OK : INFINI_ERR_NOMEM;
+  for (; st == INFINI_OK && pp->n_lanes < stages - 1; pp->n_lanes++)
+    st = lane_create(m, &pp->lanes[pp->n_lanes], &unused);
+  if (st != INFINI_OK)
+    pipe_parts_free(c, pp);
+  return st;
+}
+
 void infini_model_state_free(infini_model_state *s) {
   if (!s)
     return;
+  const infini_model_config *c = &s->model->config;
   if (s->memory)
-    for (ptrdiff_t l = 0; l < s->model->config.n_layers; l++)
+    for (ptrdiff_t l = 0; l < c->n_layers; l++)
       infini_state_free(s->memory[l]);
   free(s->memory);
   free(s->seg_k); /* the segment cache's one allocation starts at seg_k */
-  free(s->scratch);
-  if (s->head_ctx)
-    for (ptrdiff_t h = 0; h < s->model->config.n_heads; h++)
-      infini_context_free(s->head_ctx[h]);
-  free(s->head_ctx);
-  free(s->group_left);
-  infini_context_free(s->ctx);
+  lane_free(c, &s->lane);
+  pipe_parts pp = {s->lanes, s->n_lanes, s->ring_slots, s->ring};
+  pipe_parts_free(c, &pp);
   pool_free(s->pool);
   free(s);
+}
+
+/* Stages of a pipelined call on `threads` threads: one per thread, at
+ * least a layer each. */
+static int pipe_stages(const infini_model_config *c, int threads) {
+  return c->n_layers < threads ? (int)c->n_layers : threads;
 }
 
 infini_status infini_model_state_set_threads(infini_model_state *s,
@@ -730,15 +823,28 @@ infini_status infini_model_state_set_threads(infini_model_state *s,
     return INFINI_ERR_NULL;
   if (threads < 1 || threads > INFINI_MODEL_MAX_THREADS)
     return INFINI_ERR_PARAM;
+  const infini_model_config *c = &s->model->config;
   pool *p = NULL;
+  pipe_parts pp;
   if (threads > 1)
     TRY(pool_create(threads, &p));
+  const infini_status st = pipe_parts_create(s->model, pipe_stages(c, threads), &pp);
+  if (st != INFINI_OK) {
+    pool_free(p);
+    return st;
+  }
   pool_free(s->pool);
   s->pool = p;
+  pipe_parts old = {s->lanes, s->n_lanes, s->ring_slots, s->ring};
+  pipe_parts_free(c, &old);
+  s->lanes = pp.lanes;
+  s->n_lanes = pp.n_lanes;
+  s->ring_slots = pp.ring_slots;
+  s->ring = pp.ring;
   return INFINI_OK;
 }
 
-/* The stream's buffers: memories, segment cache, scratch with RoPE tables. */
+/* The stream's buffers: memories, segment cache, the caller's lane. */
 static infini_status state_buffers(infini_model_state *s) {
   const infini_model_config *c = &s->model->config;
   s->memory = calloc_array(c->n_layers, sizeof *s->memory);
@@ -752,17 +858,7 @@ static infini_status state_buffers(infini_model_state *s) {
   carve_segment(c, &a, NULL);
   TRY(arena_alloc(&a, &seg_bytes));
   carve_segment(c, &a, s); /* seg_k is the allocation's start */
-
-  model_scratch sc;
-  a = (arena){NULL, 0, INFINI_OK};
-  carve_scratch(c, &a, &sc);
-  TRY(arena_alloc(&a, &s->scratch_bytes));
-  s->scratch = a.base;
-  carve_scratch(c, &a, &sc);
-  if (c->position == INFINI_POSITION_ROPE) /* (M5) angles p theta^(-2i/dh) */
-    infini_ref_rope_table_f32(c->segment_len, c->d_head, c->rope_theta,
-                              sc.rope_cos, sc.rope_sin);
-  return INFINI_OK;
+  return lane_create(s->model, &s->lane, &s->scratch_bytes);
 }
 
 infini_status infini_model_state_create(const infini_model *m,
@@ -774,15 +870,7 @@ infini_status infini_model_state_create(const infini_model *m,
     return INFINI_ERR_NOMEM;
   s->model = m;
   s->min_parallel_work = MIN_PARALLEL_WORK;
-  infini_status st = infini_context_create(m->backend, &s->ctx);
-  s->head_ctx = calloc_array(m->config.n_heads, sizeof *s->head_ctx);
-  s->group_left = calloc_array(m->config.n_kv_heads, sizeof *s->group_left);
-  if (st == INFINI_OK && (!s->head_ctx || !s->group_left))
-    st = INFINI_ERR_NOMEM;
-  for (ptrdiff_t h = 0; st == INFINI_OK && h < m->config.n_heads; h++)
-    st = infini_context_create(m->backend, &s->head_ctx[h]);
-  if (st == INFINI_OK)
-    st = state_buffers(s);
+  const infini_status st = state_buffers(s);
   if (st != INFINI_OK) {
     infini_model_state_free(s);
     return st;
@@ -912,7 +1000,7 @@ static infini_status attend_head(const infini_model_state *s, const model_scratc
   const layer_cache lc = cache_of(s, l);
   const float *k = lc.k_pos + g * dh, *v = lc.v + g * dh;
   float *mem, *z, *out = sc->attn + h * dh, *a_mem = sc->a_mem + h * n * dh;
-  infini_context *ctx = s->head_ctx[h];
+  infini_context *ctx = s->lane.head_ctx[h];
   ptrdiff_t ldm;
   TRY(infini_state_head(s->memory[l], g, &mem, &ldm, &z));
   /* (M4) A_mem from the un-rotated queries and M_{s-1}, z_{s-1} (7) */
@@ -982,9 +1070,9 @@ static void head_task(void *arg, int h) {
   if (!j->update)
     return;
   const ptrdiff_t g = h / (s->model->config.n_heads / s->model->config.n_kv_heads);
-  if (__atomic_sub_fetch(&s->group_left[g], 1, __ATOMIC_ACQ_REL) == 0 &&
+  if (__atomic_sub_fetch(&s->lane.group_left[g], 1, __ATOMIC_ACQ_REL) == 0 &&
       __atomic_load_n(&j->status, __ATOMIC_RELAXED) == INFINI_OK)
-    record_failure(j, update_memory_head(s, s->head_ctx[h], j->l, g));
+    record_failure(j, update_memory_head(s, s->lane.head_ctx[h], j->l, g));
 }
 
 /* (M2), (M3): u = RMSNorm(x) attn_norm; q, k, v = u Wq^T, u Wk^T, u Wv^T;
@@ -1027,7 +1115,7 @@ static infini_status qkv(const infini_model_state *s,
 }
 
 /* (M3)-(M8): layer l's attention over the chunk, into sc->attn. */
-static infini_status attention(infini_model_state *s, const model_scratch *sc,
+static infini_status attention(const infini_model_state *s, const model_scratch *sc,
                                ptrdiff_t l, chunk ch) {
   const infini_model_config *c = &s->model->config;
   const model_layer_weights *w = &s->model->layers[l];
@@ -1043,7 +1131,7 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
      * let the backend run its fused version (it also updates the memory). */
     const infini_layer_config lcfg = {c->n_heads, c->n_kv_heads, dh, dh,
                                       c->rule, c->attn_eps, c->attn_scale};
-    return infini_layer_step(s->ctx, &lcfg, ch.c, sc->q, hq, lc.k, hkv, lc.v,
+    return infini_layer_step(s->lane.ctx, &lcfg, ch.c, sc->q, hq, lc.k, hkv, lc.v,
                              hkv, w->beta, s->memory[l], sc->attn, hq);
   }
   head_job job = {s, sc, l, ch, completes, INFINI_OK};
@@ -1061,7 +1149,7 @@ static infini_status attention(infini_model_state *s, const model_scratch *sc,
     const double per_key = c->rule == INFINI_UPDATE_DELTA ? 2.0 * dh : dh;
     head_work += (double)c->segment_len * dh * (per_key + EXP_COST_MACS) / group;
     for (ptrdiff_t g = 0; g < c->n_kv_heads; g++)
-      s->group_left[g] = (int)group;
+      s->lane.group_left[g] = (int)group;
   }
   run_tasks(s, (int)c->n_heads, head_work, head_task, &job);
   return (infini_status)job.status;
@@ -1088,44 +1176,228 @@ static infini_status attn_out_and_ffn(const infini_model_state *s,
   return INFINI_OK;
 }
 
-/* One chunk through the model; its outputs at row `at` of the call's. */
+/* Layers l0..l1-1 over a chunk in sc->x; hidden rows at row `at` of the
+ * call's n. */
+static infini_status chunk_layers(const infini_model_state *s,
+                                  const model_scratch *sc, ptrdiff_t l0,
+                                  ptrdiff_t l1, chunk ch, ptrdiff_t n,
+                                  ptrdiff_t at, float *hidden) {
+  const ptrdiff_t d = s->model->config.d_model;
+  for (ptrdiff_t l = l0; l < l1; l++) {
+    TRY(attention(s, sc, l, ch));
+    TRY(attn_out_and_ffn(s, &s->model->layers[l], ch.c, sc));
+    if (hidden)
+      memcpy(hidden + (l * n + at) * d, sc->x, (size_t)(ch.c * d) * sizeof(float));
+  }
+  return INFINI_OK;
+}
+
+/* (M11) logits = RMSNorm(x) norm lm_head^T, the chunk's rows. */
+static infini_status chunk_logits(const infini_model_state *s,
+                                  const model_scratch *sc, chunk ch,
+                                  float *logits) {
+  const infini_model *m = s->model;
+  const ptrdiff_t d = m->config.d_model, v = m->config.vocab_size;
+  TRY(norm_rows(m, ch.c, sc->x, m->norm, sc->u));
+  return dense(s, ch.c, d, v, sc->u, d, m->lm_head, m->lm_head_packed, logits, v,
+               (dense_after){0});
+}
+
+/* A lane's scratch, its x at `x` when not NULL (a ring slot). */
+static model_scratch lane_scratch(const infini_model_config *c,
+                                  const model_lane *ln, float *x) {
+  model_scratch sc;
+  arena a = {ln->scratch, 0, INFINI_OK};
+  carve_scratch(c, &a, &sc);
+  if (x)
+    sc.x = x;
+  return sc;
+}
+
+/* The chunks of a call (M12): chunks never cross a segment boundary, so
+ * the first runs from position f0 of its segment to the segment's end (or
+ * the call's), the others are whole segments but the last. */
+typedef struct call_plan {
+  ptrdiff_t n, len, f0, first; /* tokens, N, start in segment, first's size */
+  ptrdiff_t n_chunks;
+} call_plan;
+
+static call_plan plan_call(const infini_model_state *s, ptrdiff_t n) {
+  const ptrdiff_t len = s->model->config.segment_len;
+  const ptrdiff_t f0 = (ptrdiff_t)(s->tokens % (uint64_t)len);
+  const ptrdiff_t first = n < len - f0 ? n : len - f0;
+  const call_plan p = {n, len, f0, first, 1 + (n - first + len - 1) / len};
+  return p;
+}
+
+/* Chunk j of the call; returns its first token's row in the call. */
+static ptrdiff_t chunk_at(const call_plan *p, ptrdiff_t j, chunk *ch) {
+  if (j == 0) {
+    *ch = (chunk){p->f0, p->first};
+    return 0;
+  }
+  const ptrdiff_t at = p->first + (j - 1) * p->len;
+  *ch = (chunk){0, p->n - at < p->len ? p->n - at : p->len};
+  return at;
+}
+
+/* One chunk through the model on the caller's lane (and the pool's
+ * threads); its outputs at row `at` of the call's. */
 static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
                                chunk ch, ptrdiff_t n, ptrdiff_t at,
                                float *logits, float *hidden) {
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
-  const ptrdiff_t d = c->d_model;
-  model_scratch sc;
-  arena a = {s->scratch, 0, INFINI_OK};
-  carve_scratch(c, &a, &sc);
-  infini_ref_embed_f32(ch.c, d, tokens, m->embed, sc.x, d); /* (M1) */
-  for (ptrdiff_t l = 0; l < c->n_layers; l++) {
-    const model_layer_weights *w = &m->layers[l];
-    TRY(attention(s, &sc, l, ch));
-    TRY(attn_out_and_ffn(s, w, ch.c, &sc));
-    if (hidden)
-      memcpy(hidden + (l * n + at) * d, sc.x, (size_t)(ch.c * d) * sizeof(float));
-  }
-  if (logits) { /* (M11) logits = RMSNorm(x) norm lm_head^T */
-    TRY(norm_rows(m, ch.c, sc.x, m->norm, sc.u));
-    TRY(dense(s, ch.c, d, c->vocab_size, sc.u, d, m->lm_head, m->lm_head_packed,
-              logits + at * c->vocab_size, c->vocab_size, (dense_after){0}));
-  }
+  const model_scratch sc = lane_scratch(c, &s->lane, NULL);
+  infini_ref_embed_f32(ch.c, c->d_model, tokens, m->embed, sc.x, c->d_model); /* (M1) */
+  TRY(chunk_layers(s, &sc, 0, c->n_layers, ch, n, at, hidden));
+  if (logits)
+    TRY(chunk_logits(s, &sc, ch, logits + at * c->vocab_size));
   s->tokens += (uint64_t)ch.c;
   return INFINI_OK;
+}
+
+/* ---- Pipelined calls ------------------------------------------------------
+ * A call of many chunks on T threads runs as a pipeline instead of
+ * splitting each dense layer and each layer's heads between the threads:
+ * the layers are cut into P = min(T, L) stages of consecutive layers of
+ * about equal work (the last has the LM head too), and stage p, one
+ * thread, runs its layers over every chunk in order, chunk j once stage
+ * p-1 is done with it. Splitting a layer hands every layer's activations
+ * from core to core in each of its five runs of tasks (a quarter of the
+ * time of a 2-thread run: docs/performance.md); a stage hands a chunk's
+ * activations on once, and keeps its layers' weights in its own core's
+ * caches. A chunk's rows x travel through the stages in a ring slot;
+ * stage 0 refills a slot once the last stage is done with its chunk.
+ * Every chunk runs the same kernels on the same rows as the unpipelined
+ * call (a stage is a lane with no pool: its tasks run in order on its
+ * thread), so the bits are the same for every thread count. */
+
+typedef struct pipeline {
+  const infini_model_state *s;
+  const int32_t *tokens;
+  float *logits, *hidden;
+  call_plan plan;
+  int n_stages;
+  ptrdiff_t first_layer[POOL_BOARD_MAX + 1]; /* stage p: [first_layer[p], [p+1]) */
+  pool_board board; /* counter p: chunks stage p has finished */
+  int status;       /* the first failure's infini_status */
+} pipeline;
+
+/* Multiply-adds per token of a layer and of the LM head: what the stages
+ * are balanced by (a head's local attention over half a segment on
+ * average, its memory read and update). */
+static double layer_work(const infini_model_config *c) {
+  const double d = (double)c->d_model, hq = (double)(c->n_heads * c->d_head);
+  const double hkv = (double)(c->n_kv_heads * c->d_head);
+  const double heads = (double)c->n_heads * c->d_head * (c->segment_len + 2.0 * c->d_head);
+  return d * (hq + 2 * hkv) + hq * d + 3 * d * c->d_ff + heads;
+}
+
+/* Stage boundaries: stage p ends where the work done reaches (p+1)/P of
+ * the call's, rounded to a layer, each stage at least one layer. */
+static void cut_stages(const infini_model_config *c, int stages,
+                       ptrdiff_t *first_layer) {
+  const double layer = layer_work(c), head = (double)c->d_model * c->vocab_size;
+  const double per_stage = (c->n_layers * layer + head) / stages;
+  first_layer[0] = 0;
+  for (int p = 1; p < stages; p++) {
+    ptrdiff_t b = (ptrdiff_t)(p * per_stage / layer + 0.5);
+    if (b < first_layer[p - 1] + 1)
+      b = first_layer[p - 1] + 1;
+    if (b > c->n_layers - (stages - p))
+      b = c->n_layers - (stages - p);
+    first_layer[p] = b;
+  }
+  first_layer[stages] = c->n_layers;
+}
+
+static void pipe_fail(pipeline *pl, infini_status st) {
+  int ok = INFINI_OK;
+  __atomic_compare_exchange_n(&pl->status, &ok, (int)st, false, __ATOMIC_RELAXED,
+                              __ATOMIC_RELAXED);
+  pool_board_fail(&pl->board);
+}
+
+/* Stage p's part of chunk j, its rows in sc->x. */
+static infini_status stage_chunk(const pipeline *pl, const infini_model_state *view,
+                                 const model_scratch *sc, int p, ptrdiff_t j) {
+  const infini_model_config *c = &view->model->config;
+  chunk ch;
+  const ptrdiff_t at = chunk_at(&pl->plan, j, &ch);
+  if (p == 0) /* (M1) */
+    infini_ref_embed_f32(ch.c, c->d_model, pl->tokens + at, view->model->embed,
+                         sc->x, c->d_model);
+  TRY(chunk_layers(view, sc, pl->first_layer[p], pl->first_layer[p + 1], ch,
+                   pl->plan.n, at, pl->hidden));
+  if (p == pl->n_stages - 1 && pl->logits)
+    TRY(chunk_logits(view, sc, ch, pl->logits + at * c->vocab_size));
+  return INFINI_OK;
+}
+
+/* Task p: stage p over every chunk of the call. */
+static void stage_task(void *arg, int p) {
+  pipeline *pl = arg;
+  const infini_model_state *s = pl->s;
+  const infini_model_config *c = &s->model->config;
+  infini_model_state view = *s; /* the stream as stage p sees it */
+  view.pool = NULL;
+  if (p > 0)
+    view.lane = s->lanes[p - 1];
+  const int last = pl->n_stages - 1;
+  for (ptrdiff_t j = 0; j < pl->plan.n_chunks; j++) {
+    /* stage 0: the slot's previous chunk has left the last stage; the
+     * others: the chunk has left the stage before */
+    const bool ready =
+        p == 0 ? pool_board_wait(&pl->board, last, (long)(j - s->ring_slots + 1))
+               : pool_board_wait(&pl->board, p - 1, (long)(j + 1));
+    if (!ready)
+      return;
+    float *x = s->ring + (j % s->ring_slots) * ring_slot_floats(c);
+    const model_scratch sc = lane_scratch(c, &view.lane, x);
+    const infini_status st = stage_chunk(pl, &view, &sc, p, j);
+    if (st != INFINI_OK) {
+      pipe_fail(pl, st);
+      return;
+    }
+    pool_board_raise(&pl->board, p, (long)(j + 1));
+  }
+}
+
+/* A pipeline pays once every stage has a few chunks to work on: with k
+ * chunks it takes k + P - 1 stage-steps of about 1/P of a chunk's work. */
+#define PIPE_MIN_CHUNKS_PER_STAGE 2
+
+static bool pipeline_pays(const infini_model_state *s, const call_plan *p) {
+  return s->pool && s->n_lanes > 0 &&
+         p->n_chunks >= PIPE_MIN_CHUNKS_PER_STAGE * (s->n_lanes + 1);
+}
+
+static infini_status run_pipeline(infini_model_state *s, const int32_t *tokens,
+                                  const call_plan *plan, float *logits,
+                                  float *hidden) {
+  pipeline pl = {.s = s, .tokens = tokens, .logits = logits, .hidden = hidden,
+                 .plan = *plan, .n_stages = s->n_lanes + 1, .status = INFINI_OK};
+  cut_stages(&s->model->config, pl.n_stages, pl.first_layer);
+  pool_board_init(&pl.board);
+  pool_run(s->pool, pl.n_stages, stage_task, &pl);
+  pool_board_destroy(&pl.board);
+  if (pl.status == INFINI_OK)
+    s->tokens += (uint64_t)plan->n;
+  return (infini_status)pl.status;
 }
 
 infini_status infini_model_forward(const infini_model *m, infini_model_state *s,
                                    const int32_t *tokens, ptrdiff_t n,
                                    float *logits, float *hidden) {
   TRY(check_forward(m, s, tokens, n, logits, hidden));
-  const ptrdiff_t len = m->config.segment_len;
-  /* (M12) chunks never cross a segment boundary */
-  for (ptrdiff_t at = 0; at < n;) {
-    const ptrdiff_t f = (ptrdiff_t)(s->tokens % (uint64_t)len);
-    const chunk ch = {f, n - at < len - f ? n - at : len - f};
+  const call_plan plan = plan_call(s, n);
+  if (pipeline_pays(s, &plan))
+    return run_pipeline(s, tokens, &plan, logits, hidden);
+  for (ptrdiff_t j = 0; j < plan.n_chunks; j++) {
+    chunk ch;
+    const ptrdiff_t at = chunk_at(&plan, j, &ch);
     TRY(run_chunk(s, tokens + at, ch, n, at, logits, hidden));
-    at += ch.c;
   }
   return INFINI_OK;
 }

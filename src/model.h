@@ -50,13 +50,22 @@ struct infini_model {
   void *packed_storage;  /* one allocation behind every packed weight */
 };
 
-struct infini_model_state {
-  const infini_model *model;
+/* What a thread running a chunk through some layers needs for itself:
+ * contexts, the memory heads' counters and the forward pass's buffers.
+ * A stream has one; a pipelined call gives each further stage its own
+ * (src/model.c, "Pipelined calls"). */
+typedef struct model_lane {
   infini_context *ctx;
   infini_context **head_ctx; /* [H] one per head: heads run on the threads */
   /* [H_kv] heads of each group still to read M_{s-1} in the current
    * segment-completing layer (src/model.c, head_task) */
   int *group_left;
+  void *scratch; /* forward-pass buffers, owned by src/model.c */
+} model_lane;
+
+struct infini_model_state {
+  const infini_model *model;
+  model_lane lane; /* the calling thread's */
   infini_state **memory; /* [L], each H_kv heads of d_head x d_head */
   /* The partial segment: rows 0..fill-1 hold the keys and values of the
    * tokens of the current segment, fill = tokens % N. Per layer l, each is
@@ -67,8 +76,13 @@ struct infini_model_state {
    *   seg_v     values. */
   float *seg_k, *seg_k_pos, *seg_v;
   uint64_t tokens; /* tokens processed in this stream */
-  void *scratch;   /* forward-pass buffers, owned by src/model.c */
   struct pool *pool; /* infini_model_state_set_threads; NULL: one thread */
+  /* The pipeline of infini_model_state_set_threads: stages 1..n_lanes
+   * run on lanes[0..n_lanes-1] (stage 0 on `lane`), handing each chunk's
+   * activations on through `ring`, ring_slots rows of [N x D]. */
+  model_lane *lanes;
+  int n_lanes, ring_slots;
+  float *ring;
   /* Tasks of fewer multiply-adds run on the caller alone (src/model.c's
    * MIN_PARALLEL_WORK; the thread test sets 0 to split every run). */
   double min_parallel_work;

@@ -185,3 +185,57 @@ void pool_run(pool *p, int n_tasks, pool_task fn, void *arg) {
     pthread_cond_wait(&p->done, &p->lock);
   pthread_mutex_unlock(&p->lock);
 }
+
+/* ---- pool_board ----------------------------------------------------------- */
+
+void pool_board_init(pool_board *b) {
+  pthread_mutex_init(&b->lock, NULL);
+  pthread_cond_init(&b->moved, NULL);
+  for (int i = 0; i < POOL_BOARD_MAX; i++)
+    b->count[i] = 0;
+  b->failed = 0;
+}
+
+void pool_board_destroy(pool_board *b) {
+  pthread_cond_destroy(&b->moved);
+  pthread_mutex_destroy(&b->lock);
+}
+
+void pool_board_raise(pool_board *b, int i, long value) {
+  pthread_mutex_lock(&b->lock);
+  __atomic_store_n(&b->count[i], value, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&b->moved);
+  pthread_mutex_unlock(&b->lock);
+}
+
+void pool_board_fail(pool_board *b) {
+  pthread_mutex_lock(&b->lock);
+  __atomic_store_n(&b->failed, 1, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&b->moved);
+  pthread_mutex_unlock(&b->lock);
+}
+
+typedef struct board_wait {
+  int i;
+  long at_least;
+} board_wait;
+
+/* The wait is over: the counter is there, or the board failed. */
+static int board_settled(const void *board_, const void *wait_) {
+  const pool_board *b = board_;
+  const board_wait *w = wait_;
+  return __atomic_load_n(&b->count[w->i], __ATOMIC_ACQUIRE) >= w->at_least ||
+         __atomic_load_n(&b->failed, __ATOMIC_ACQUIRE);
+}
+
+bool pool_board_wait(pool_board *b, int i, long at_least) {
+  const board_wait w = {i, at_least};
+  if (!board_settled(b, &w))
+    spin_until(board_settled, b, &w);
+  pthread_mutex_lock(&b->lock);
+  while (!board_settled(b, &w))
+    pthread_cond_wait(&b->moved, &b->lock);
+  const bool ok = !b->failed;
+  pthread_mutex_unlock(&b->lock);
+  return ok;
+}

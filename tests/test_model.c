@@ -341,7 +341,7 @@ static void test_state(void) {
     abort();
 
   /* Bounded: the same buffers before and after a long stream. */
-  const float *k0 = s->seg_k, *v0 = s->seg_v, *sc0 = s->scratch;
+  const float *k0 = s->seg_k, *v0 = s->seg_v, *sc0 = s->lane.scratch;
   const size_t bytes0 = s->scratch_bytes;
   size_t m0, m1;
   infini_state_size(s->memory[0], &m0);
@@ -352,7 +352,7 @@ static void test_state(void) {
   uint64_t pos = 0;
   infini_model_state_position(s, &pos);
   tap_ok(st == INFINI_OK && pos == (uint64_t)(21 * n) && m0 == m1 &&
-             s->seg_k == k0 && s->seg_v == v0 && s->scratch == sc0 &&
+             s->seg_k == k0 && s->seg_v == v0 && s->lane.scratch == sc0 &&
              s->scratch_bytes == bytes0,
          "state size and buffers unchanged after %d tokens", 21 * (int)n);
 
@@ -581,6 +581,91 @@ static void test_threads(void) {
   infini_model_free(m);
 }
 
+/* ---- pipelined calls: the same bits, failures stop every stage --------- */
+
+/* A stream fed as two calls: `head` tokens, then the rest (so the long
+ * call starts inside a segment), on `threads` threads. */
+static bool run_long_call(const infini_model *m, const int32_t *tokens,
+                          outputs *o, int threads, ptrdiff_t head) {
+  infini_model_state *s = NULL;
+  bool ok = infini_model_state_create(m, &s) == INFINI_OK &&
+            infini_model_state_set_threads(s, threads) == INFINI_OK;
+  const ptrdiff_t v = infini_model_get_config(m)->vocab_size;
+  ok = ok && infini_model_forward(m, s, tokens, head, o->logits, NULL) == INFINI_OK &&
+       infini_model_forward(m, s, tokens + head, o->n - head, o->logits + head * v,
+                            NULL) == INFINI_OK;
+  uint64_t pos = 0;
+  ok = ok && infini_model_state_position(s, &pos) == INFINI_OK && pos == (uint64_t)o->n;
+  infini_model_state_free(s);
+  return ok;
+}
+
+/* A call of 10 chunks runs as a pipeline of min(T, L) stages (src/model.c,
+ * "Pipelined calls"): L = 4 layers on 2..5 threads gives 2, 3, 4 and 4
+ * stages, cut unevenly (3 stages of 4 layers), with and without RoPE
+ * (without: the fused layer step), the delta rule too. Every chunk of
+ * every stage must give the 1-thread bits: logits, and the hidden rows
+ * (run_threads' whole-stream check, for the cut-by-layer hand-over). */
+static void test_pipeline(void) {
+  const infini_position positions[2] = {INFINI_POSITION_ROPE, INFINI_POSITION_NONE};
+  for (int i = 0; i < 2; i++) {
+    infini_model_config c;
+    infini_model_config_init(&c, 300, 64, 4, 4, 2, 16, 320, 8);
+    c.position = positions[i];
+    c.rule = i ? INFINI_UPDATE_DELTA : INFINI_UPDATE_LINEAR;
+    const ptrdiff_t n = 9 * c.segment_len + 5;
+    int32_t *tokens = malloc((size_t)n * sizeof *tokens);
+    make_tokens(tokens, n, c.vocab_size, 12);
+    infini_model *m = tokens ? make_model(&c, NULL, 10) : NULL;
+    outputs one = outputs_new(&c, n), many = outputs_new(&c, n);
+    bool same = m && run_long_call(m, tokens, &one, 1, 3);
+    int t = 2;
+    for (; same && t <= 5; t++)
+      same = run_long_call(m, tokens, &many, t, 3) &&
+             memcmp(one.logits, many.logits, (size_t)one.n_logits * 4) == 0;
+    char differs[48] = "";
+    if (!same)
+      snprintf(differs, sizeof differs, " (differs at %d threads)", t - 1);
+    tap_ok(same, "pipelined call (%s, %s rule): 2..5 threads == 1 thread, "
+                 "bit for bit%s",
+           i ? "no RoPE" : "RoPE", i ? "delta" : "linear", differs);
+    same = m && run_threads(m, tokens, &one, 1, n) &&
+           run_threads(m, tokens, &many, 4, n) &&
+           memcmp(one.logits, many.logits, (size_t)one.n_logits * 4) == 0 &&
+           memcmp(one.hidden, many.hidden, (size_t)one.n_hidden * 4) == 0;
+    tap_ok(same, "pipelined call: hidden rows of every layer on 4 stages == 1 thread");
+    outputs_free(&one);
+    outputs_free(&many);
+    infini_model_free(m);
+    free(tokens);
+  }
+}
+
+/* A kernel failing in a pipelined call: every stage stops (no hang) and
+ * the call reports it. */
+static void test_pipeline_failure(void) {
+  static infini_backend failing;
+  failing = minimal_backend;
+  failing.name = "model-failing-pipeline";
+  failing.retrieve = failing_retrieve;
+  infini_model_config c = tiny_config(INFINI_UPDATE_LINEAR, INFINI_POSITION_ROPE, 4);
+  c.n_layers = 3;
+  infini_model *m = make_model(&c, &failing, 1);
+  infini_model_state *s = NULL;
+  const ptrdiff_t n = 8 * c.segment_len;
+  int32_t *tokens = calloc((size_t)n, sizeof *tokens);
+  infini_status st = INFINI_ERR_NOMEM;
+  if (m && tokens && infini_model_state_create(m, &s) == INFINI_OK &&
+      infini_model_state_set_threads(s, 3) == INFINI_OK)
+    st = infini_model_forward(m, s, tokens, n, NULL, NULL);
+  tap_ok(st == INFINI_ERR_BACKEND,
+         "a failing kernel in a pipelined call -> INFINI_ERR_BACKEND (got %s)",
+         tu_status_name(st));
+  free(tokens);
+  infini_model_state_free(s);
+  infini_model_free(m);
+}
+
 int main(void) {
   tap_ok(infini_backend_register(&minimal_backend) == INFINI_OK,
          "register a backend with only the required kernels");
@@ -602,5 +687,7 @@ int main(void) {
   test_trig_oracle();
   test_failing_backend();
   test_threads();
+  test_pipeline();
+  test_pipeline_failure();
   return tap_done();
 }
