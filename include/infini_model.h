@@ -135,9 +135,10 @@ void infini_model_state_free(infini_model_state *state);
  * @brief Run this stream's forward passes on @p threads threads (the
  *        caller and threads - 1 workers; 1 to ::INFINI_MODEL_MAX_THREADS,
  *        1 at creation). A call of at least 2 P chunks (segments, or
- *        parts of one), P = min(threads, L), runs as a pipeline: the
- *        layers are cut into P stages of about equal work, one thread
- *        each, and the chunks flow through them (prefill). A shorter call
+ *        parts of one), P = min(threads, 2 L), runs as a pipeline: the
+ *        layers' 2 L halves (attention, feed-forward) are cut into P
+ *        stages of about equal work, one thread each, and the chunks
+ *        flow through them (prefill). A shorter call
  *        (token-by-token decoding, one segment) splits each dense layer's
  *        outputs between the threads in blocks fixed when the model was
  *        loaded, and shares out the attention and memory heads. Every

@@ -812,9 +812,9 @@ void infini_model_state_free(infini_model_state *s) {
 }
 
 /* Stages of a pipelined call on `threads` threads: one per thread, at
- * least a layer each. */
+ * least a unit (half a layer) each. */
 static int pipe_stages(const infini_model_config *c, int threads) {
-  return c->n_layers < threads ? (int)c->n_layers : threads;
+  return 2 * c->n_layers < threads ? (int)(2 * c->n_layers) : threads;
 }
 
 infini_status infini_model_state_set_threads(infini_model_state *s,
@@ -1155,40 +1155,53 @@ static infini_status attention(const infini_model_state *s, const model_scratch 
   return (infini_status)job.status;
 }
 
-/* (M9) x += A Wo^T, then (M10) x += SwiGLU(RMSNorm(x) ffn_norm). */
-static infini_status attn_out_and_ffn(const infini_model_state *s,
-                                      const model_layer_weights *w,
-                                      ptrdiff_t n, const model_scratch *sc) {
+/* (M10) x += SwiGLU(RMSNorm(x) ffn_norm). */
+static infini_status ffn(const infini_model_state *s, const model_layer_weights *w,
+                         ptrdiff_t n, const model_scratch *sc) {
   const infini_model *m = s->model;
   const infini_model_config *c = &m->config;
-  const ptrdiff_t d = c->d_model, f = c->d_ff, hq = c->n_heads * c->d_head;
+  const ptrdiff_t d = c->d_model, f = c->d_ff;
   const dense_after add_to_x = {.residual = sc->x, .ld_residual = d};
   const dense_after swiglu_with_up = {.swiglu_up = sc->up, .ld_up = f};
-  TRY(dense(s, n, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d, add_to_x));
   TRY(norm_rows(m, n, sc->x, w->ffn_norm, sc->u));
   /* each task: a block of up, then of gate, then SwiGLU on that block */
   const dense_layer up_gate[2] = {
       {d, f, sc->u, d, w->w_up, w->packed.w_up, sc->up, f, {0}},
       {d, f, sc->u, d, w->w_gate, w->packed.w_gate, sc->gate, f, swiglu_with_up}};
   TRY(dense_layers(s, n, 2, true, up_gate));
-  TRY(dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d,
-            add_to_x));
+  return dense(s, n, f, d, sc->gate, f, w->w_down, w->packed.w_down, sc->u, d,
+               add_to_x);
+}
+
+/* A layer is two units of work, the pipeline's grain: unit 2l its
+ * attention, (M2)-(M8) and (M9) x += A Wo^T; unit 2l+1 its feed-forward
+ * (M10), after which the block's output is in x. */
+static infini_status run_unit(const infini_model_state *s, const model_scratch *sc,
+                              ptrdiff_t u, chunk ch, ptrdiff_t n, ptrdiff_t at,
+                              float *hidden) {
+  const infini_model_config *c = &s->model->config;
+  const ptrdiff_t l = u / 2, d = c->d_model, hq = c->n_heads * c->d_head;
+  const model_layer_weights *w = &s->model->layers[l];
+  if (u % 2 == 0) {
+    const dense_after add_to_x = {.residual = sc->x, .ld_residual = d};
+    TRY(attention(s, sc, l, ch));
+    return dense(s, ch.c, hq, d, sc->attn, hq, w->wo, w->packed.wo, sc->u, d,
+                 add_to_x);
+  }
+  TRY(ffn(s, w, ch.c, sc));
+  if (hidden)
+    memcpy(hidden + (l * n + at) * d, sc->x, (size_t)(ch.c * d) * sizeof(float));
   return INFINI_OK;
 }
 
-/* Layers l0..l1-1 over a chunk in sc->x; hidden rows at row `at` of the
+/* Units u0..u1-1 over a chunk in sc->x; hidden rows at row `at` of the
  * call's n. */
-static infini_status chunk_layers(const infini_model_state *s,
-                                  const model_scratch *sc, ptrdiff_t l0,
-                                  ptrdiff_t l1, chunk ch, ptrdiff_t n,
-                                  ptrdiff_t at, float *hidden) {
-  const ptrdiff_t d = s->model->config.d_model;
-  for (ptrdiff_t l = l0; l < l1; l++) {
-    TRY(attention(s, sc, l, ch));
-    TRY(attn_out_and_ffn(s, &s->model->layers[l], ch.c, sc));
-    if (hidden)
-      memcpy(hidden + (l * n + at) * d, sc->x, (size_t)(ch.c * d) * sizeof(float));
-  }
+static infini_status chunk_units(const infini_model_state *s,
+                                 const model_scratch *sc, ptrdiff_t u0,
+                                 ptrdiff_t u1, chunk ch, ptrdiff_t n,
+                                 ptrdiff_t at, float *hidden) {
+  for (ptrdiff_t u = u0; u < u1; u++)
+    TRY(run_unit(s, sc, u, ch, n, at, hidden));
   return INFINI_OK;
 }
 
@@ -1250,7 +1263,7 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
   const infini_model_config *c = &m->config;
   const model_scratch sc = lane_scratch(c, &s->lane, NULL);
   infini_ref_embed_f32(ch.c, c->d_model, tokens, m->embed, sc.x, c->d_model); /* (M1) */
-  TRY(chunk_layers(s, &sc, 0, c->n_layers, ch, n, at, hidden));
+  TRY(chunk_units(s, &sc, 0, 2 * c->n_layers, ch, n, at, hidden));
   if (logits)
     TRY(chunk_logits(s, &sc, ch, logits + at * c->vocab_size));
   s->tokens += (uint64_t)ch.c;
@@ -1260,10 +1273,11 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
 /* ---- Pipelined calls ------------------------------------------------------
  * A call of many chunks on T threads runs as a pipeline instead of
  * splitting each dense layer and each layer's heads between the threads:
- * the layers are cut into P = min(T, L) stages of consecutive layers of
- * about equal work (the last has the LM head too), and stage p, one
- * thread, runs its layers over every chunk in order, chunk j once stage
- * p-1 is done with it. Splitting a layer hands every layer's activations
+ * the layers' 2L units (run_unit: attention, feed-forward) are cut into
+ * P = min(T, 2L) stages of consecutive units of about equal work (the
+ * last has the LM head too), and stage p, one thread, runs its units over
+ * every chunk in order, chunk j once stage p-1 is done with it. Splitting
+ * a layer hands every layer's activations
  * from core to core in each of its five runs of tasks (a quarter of the
  * time of a 2-thread run: docs/performance.md); a stage hands a chunk's
  * activations on once, and keeps its layers' weights in its own core's
@@ -1279,37 +1293,44 @@ typedef struct pipeline {
   float *logits, *hidden;
   call_plan plan;
   int n_stages;
-  ptrdiff_t first_layer[POOL_BOARD_MAX + 1]; /* stage p: [first_layer[p], [p+1]) */
+  ptrdiff_t first_unit[POOL_BOARD_MAX + 1]; /* stage p: [first_unit[p], [p+1]) */
   pool_board board; /* counter p: chunks stage p has finished */
   int status;       /* the first failure's infini_status */
 } pipeline;
 
-/* Multiply-adds per token of a layer and of the LM head: what the stages
- * are balanced by (a head's local attention over half a segment on
+/* Multiply-adds per token of unit u and of the LM head: what the stages
+ * are balanced by (a head: local attention over half a segment on
  * average, its memory read and update). */
-static double layer_work(const infini_model_config *c) {
+static double unit_work(const infini_model_config *c, ptrdiff_t u) {
   const double d = (double)c->d_model, hq = (double)(c->n_heads * c->d_head);
   const double hkv = (double)(c->n_kv_heads * c->d_head);
   const double heads = (double)c->n_heads * c->d_head * (c->segment_len + 2.0 * c->d_head);
-  return d * (hq + 2 * hkv) + hq * d + 3 * d * c->d_ff + heads;
+  return u % 2 == 0 ? d * (hq + 2 * hkv) + heads + hq * d : 3 * d * c->d_ff;
 }
 
-/* Stage boundaries: stage p ends where the work done reaches (p+1)/P of
- * the call's, rounded to a layer, each stage at least one layer. */
+/* Stage boundaries: stage p-1 ends at the unit boundary where the work
+ * done comes nearest to p/P of the whole, each stage at least one unit. */
 static void cut_stages(const infini_model_config *c, int stages,
-                       ptrdiff_t *first_layer) {
-  const double layer = layer_work(c), head = (double)c->d_model * c->vocab_size;
-  const double per_stage = (c->n_layers * layer + head) / stages;
-  first_layer[0] = 0;
+                       ptrdiff_t *first_unit) {
+  const ptrdiff_t units = 2 * c->n_layers;
+  double total = (double)c->d_model * c->vocab_size; /* the LM head */
+  for (ptrdiff_t u = 0; u < units; u++)
+    total += unit_work(c, u);
+  first_unit[0] = 0;
+  ptrdiff_t b = 0;
+  double done = 0; /* the work of units 0..b-1 */
   for (int p = 1; p < stages; p++) {
-    ptrdiff_t b = (ptrdiff_t)(p * per_stage / layer + 0.5);
-    if (b < first_layer[p - 1] + 1)
-      b = first_layer[p - 1] + 1;
-    if (b > c->n_layers - (stages - p))
-      b = c->n_layers - (stages - p);
-    first_layer[p] = b;
+    const double target = total * p / stages;
+    while (b < units && fabs(done + unit_work(c, b) - target) < fabs(done - target))
+      done += unit_work(c, b++);
+    ptrdiff_t cut = b;
+    if (cut < first_unit[p - 1] + 1)
+      cut = first_unit[p - 1] + 1;
+    if (cut > units - (stages - p))
+      cut = units - (stages - p);
+    first_unit[p] = cut;
   }
-  first_layer[stages] = c->n_layers;
+  first_unit[stages] = units;
 }
 
 static void pipe_fail(pipeline *pl, infini_status st) {
@@ -1328,8 +1349,8 @@ static infini_status stage_chunk(const pipeline *pl, const infini_model_state *v
   if (p == 0) /* (M1) */
     infini_ref_embed_f32(ch.c, c->d_model, pl->tokens + at, view->model->embed,
                          sc->x, c->d_model);
-  TRY(chunk_layers(view, sc, pl->first_layer[p], pl->first_layer[p + 1], ch,
-                   pl->plan.n, at, pl->hidden));
+  TRY(chunk_units(view, sc, pl->first_unit[p], pl->first_unit[p + 1], ch,
+                  pl->plan.n, at, pl->hidden));
   if (p == pl->n_stages - 1 && pl->logits)
     TRY(chunk_logits(view, sc, ch, pl->logits + at * c->vocab_size));
   return INFINI_OK;
@@ -1378,7 +1399,7 @@ static infini_status run_pipeline(infini_model_state *s, const int32_t *tokens,
                                   float *hidden) {
   pipeline pl = {.s = s, .tokens = tokens, .logits = logits, .hidden = hidden,
                  .plan = *plan, .n_stages = s->n_lanes + 1, .status = INFINI_OK};
-  cut_stages(&s->model->config, pl.n_stages, pl.first_layer);
+  cut_stages(&s->model->config, pl.n_stages, pl.first_unit);
   pool_board_init(&pl.board);
   pool_run(s->pool, pl.n_stages, stage_task, &pl);
   pool_board_destroy(&pl.board);

@@ -600,12 +600,12 @@ static bool run_long_call(const infini_model *m, const int32_t *tokens,
   return ok;
 }
 
-/* A call of 10 chunks runs as a pipeline of min(T, L) stages (src/model.c,
- * "Pipelined calls"): L = 4 layers on 2..5 threads gives 2, 3, 4 and 4
- * stages, cut unevenly (3 stages of 4 layers), with and without RoPE
- * (without: the fused layer step), the delta rule too. Every chunk of
- * every stage must give the 1-thread bits: logits, and the hidden rows
- * (run_threads' whole-stream check, for the cut-by-layer hand-over). */
+/* A call of 19 chunks runs as a pipeline of min(T, 2L) stages (src/model.c,
+ * "Pipelined calls"): L = 4 layers, 8 units, on 2..9 threads gives 2..8
+ * stages, cut at layers and inside them, unevenly for most counts, with
+ * and without RoPE (without: the fused layer step), the delta rule too.
+ * Every chunk of every stage must give the 1-thread bits: logits, and the
+ * hidden rows (run_threads' whole-stream check) on 3 and 8 stages. */
 static void test_pipeline(void) {
   const infini_position positions[2] = {INFINI_POSITION_ROPE, INFINI_POSITION_NONE};
   for (int i = 0; i < 2; i++) {
@@ -613,27 +613,28 @@ static void test_pipeline(void) {
     infini_model_config_init(&c, 300, 64, 4, 4, 2, 16, 320, 8);
     c.position = positions[i];
     c.rule = i ? INFINI_UPDATE_DELTA : INFINI_UPDATE_LINEAR;
-    const ptrdiff_t n = 9 * c.segment_len + 5;
+    const ptrdiff_t n = 17 * c.segment_len + 5;
     int32_t *tokens = malloc((size_t)n * sizeof *tokens);
     make_tokens(tokens, n, c.vocab_size, 12);
     infini_model *m = tokens ? make_model(&c, NULL, 10) : NULL;
     outputs one = outputs_new(&c, n), many = outputs_new(&c, n);
     bool same = m && run_long_call(m, tokens, &one, 1, 3);
     int t = 2;
-    for (; same && t <= 5; t++)
+    for (; same && t <= 9; t++)
       same = run_long_call(m, tokens, &many, t, 3) &&
              memcmp(one.logits, many.logits, (size_t)one.n_logits * 4) == 0;
     char differs[48] = "";
     if (!same)
       snprintf(differs, sizeof differs, " (differs at %d threads)", t - 1);
-    tap_ok(same, "pipelined call (%s, %s rule): 2..5 threads == 1 thread, "
+    tap_ok(same, "pipelined call (%s, %s rule): 2..9 threads == 1 thread, "
                  "bit for bit%s",
            i ? "no RoPE" : "RoPE", i ? "delta" : "linear", differs);
-    same = m && run_threads(m, tokens, &one, 1, n) &&
-           run_threads(m, tokens, &many, 4, n) &&
-           memcmp(one.logits, many.logits, (size_t)one.n_logits * 4) == 0 &&
-           memcmp(one.hidden, many.hidden, (size_t)one.n_hidden * 4) == 0;
-    tap_ok(same, "pipelined call: hidden rows of every layer on 4 stages == 1 thread");
+    same = m && run_threads(m, tokens, &one, 1, n);
+    for (t = 3; same && t <= 8; t += 5)
+      same = run_threads(m, tokens, &many, t, n) &&
+             memcmp(one.logits, many.logits, (size_t)one.n_logits * 4) == 0 &&
+             memcmp(one.hidden, many.hidden, (size_t)one.n_hidden * 4) == 0;
+    tap_ok(same, "pipelined call: hidden rows of every layer on 3 and 8 stages == 1 thread");
     outputs_free(&one);
     outputs_free(&many);
     infini_model_free(m);
