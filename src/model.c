@@ -1277,11 +1277,10 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
  * P = min(T, 2L) stages of consecutive units of about equal work (the
  * last has the LM head too), and stage p, one thread, runs its units over
  * every chunk in order, chunk j once stage p-1 is done with it. Splitting
- * a layer hands every layer's activations
- * from core to core in each of its five runs of tasks (a quarter of the
- * time of a 2-thread run: docs/performance.md); a stage hands a chunk's
- * activations on once, and keeps its layers' weights in its own core's
- * caches. A chunk's rows x travel through the stages in a ring slot;
+ * a layer hands its activations from core to core in each of its five
+ * runs of tasks (which made 2 threads only 1.5x: docs/performance.md); a
+ * stage hands a chunk's activations on once, and keeps its units'
+ * weights in its own core's caches. A chunk's rows x travel through the stages in a ring slot;
  * stage 0 refills a slot once the last stage is done with its chunk.
  * Every chunk runs the same kernels on the same rows as the unpipelined
  * call (a stage is a lane with no pool: its tasks run in order on its
