@@ -144,12 +144,13 @@ void infini_model_state_free(infini_model_state *state);
  *        loaded, and shares out the attention and memory heads. Every
  *        piece is computed the same way whichever thread runs it, so the
  *        results are the same bits for every thread count. The workers
- *        and the pipeline's buffers (scratch for P - 1 more stages and
- *        2 P segments' activations) live until the state is freed or
- *        the count is set again.
+ *        live until the state is freed or the count is set again; so do
+ *        the pipeline's buffers (scratch for P - 1 more stages and 2 P
+ *        segments' activations), made by the first call that pipelines
+ *        (when they cannot be had, such calls split the layers instead).
  * @return ::INFINI_ERR_PARAM for a count out of range,
- *         ::INFINI_ERR_NOMEM when the threads or the buffers cannot be
- *         had (the state keeps its previous count).
+ *         ::INFINI_ERR_NOMEM when the threads cannot be started (the
+ *         state keeps its previous count).
  */
 infini_status infini_model_state_set_threads(infini_model_state *state,
                                              int threads);

@@ -825,23 +825,34 @@ infini_status infini_model_state_set_threads(infini_model_state *s,
     return INFINI_ERR_PARAM;
   const infini_model_config *c = &s->model->config;
   pool *p = NULL;
-  pipe_parts pp;
   if (threads > 1)
     TRY(pool_create(threads, &p));
-  const infini_status st = pipe_parts_create(s->model, pipe_stages(c, threads), &pp);
-  if (st != INFINI_OK) {
-    pool_free(p);
-    return st;
-  }
   pool_free(s->pool);
   s->pool = p;
+  /* the pipeline's buffers come with its first call (ensure_pipeline) */
   pipe_parts old = {s->lanes, s->n_lanes, s->ring_slots, s->ring};
   pipe_parts_free(c, &old);
+  s->lanes = NULL;
+  s->n_lanes = s->ring_slots = 0;
+  s->ring = NULL;
+  s->pipe_stages = pipe_stages(c, threads);
+  return INFINI_OK;
+}
+
+/* The pipeline's buffers, made on its first call: a stream that never
+ * gets a long call (decoding) never holds them. False when they cannot
+ * be had; the call then splits each layer instead (the same bits). */
+static bool ensure_pipeline(infini_model_state *s) {
+  if (s->n_lanes == s->pipe_stages - 1 && s->ring)
+    return true;
+  pipe_parts pp;
+  if (pipe_parts_create(s->model, s->pipe_stages, &pp) != INFINI_OK)
+    return false;
   s->lanes = pp.lanes;
   s->n_lanes = pp.n_lanes;
   s->ring_slots = pp.ring_slots;
   s->ring = pp.ring;
-  return INFINI_OK;
+  return true;
 }
 
 /* The stream's buffers: memories, segment cache, the caller's lane. */
@@ -1389,8 +1400,8 @@ static void stage_task(void *arg, int p) {
 #define PIPE_MIN_CHUNKS_PER_STAGE 2
 
 static bool pipeline_pays(const infini_model_state *s, const call_plan *p) {
-  return s->pool && s->n_lanes > 0 &&
-         p->n_chunks >= PIPE_MIN_CHUNKS_PER_STAGE * (s->n_lanes + 1);
+  return s->pool && s->pipe_stages > 1 &&
+         p->n_chunks >= PIPE_MIN_CHUNKS_PER_STAGE * s->pipe_stages;
 }
 
 static infini_status run_pipeline(infini_model_state *s, const int32_t *tokens,
@@ -1412,7 +1423,7 @@ infini_status infini_model_forward(const infini_model *m, infini_model_state *s,
                                    float *logits, float *hidden) {
   TRY(check_forward(m, s, tokens, n, logits, hidden));
   const call_plan plan = plan_call(s, n);
-  if (pipeline_pays(s, &plan))
+  if (pipeline_pays(s, &plan) && ensure_pipeline(s))
     return run_pipeline(s, tokens, &plan, logits, hidden);
   for (ptrdiff_t j = 0; j < plan.n_chunks; j++) {
     chunk ch;

@@ -77,9 +77,11 @@ struct infini_model_state {
   float *seg_k, *seg_k_pos, *seg_v;
   uint64_t tokens; /* tokens processed in this stream */
   struct pool *pool; /* infini_model_state_set_threads; NULL: one thread */
-  /* The pipeline of infini_model_state_set_threads: stages 1..n_lanes
-   * run on lanes[0..n_lanes-1] (stage 0 on `lane`), handing each chunk's
+  /* The pipeline of infini_model_state_set_threads: pipe_stages stages
+   * (1: none); once a call has made its buffers, stages 1..n_lanes run
+   * on lanes[0..n_lanes-1] (stage 0 on `lane`), handing each chunk's
    * activations on through `ring`, ring_slots rows of [N x D]. */
+  int pipe_stages;
   model_lane *lanes;
   int n_lanes, ring_slots;
   float *ring;

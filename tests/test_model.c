@@ -583,17 +583,22 @@ static void test_threads(void) {
 
 /* ---- pipelined calls: the same bits, failures stop every stage --------- */
 
-/* A stream fed as two calls: `head` tokens, then the rest (so the long
- * call starts inside a segment), on `threads` threads. */
+/* A stream fed as three calls: `head` tokens (so the long calls start
+ * inside a segment), 8 segments on threads + 1 threads, then the rest on
+ * `threads` (the pipeline's buffers made again for the new count); all
+ * on 1 thread for threads = 1. */
 static bool run_long_call(const infini_model *m, const int32_t *tokens,
                           outputs *o, int threads, ptrdiff_t head) {
+  const infini_model_config *c = infini_model_get_config(m);
+  const ptrdiff_t cuts[3] = {head, 8 * c->segment_len, o->n - head - 8 * c->segment_len};
+  const int before = threads > 1 ? threads + 1 : 1; /* 1: the reference */
+  const int counts[3] = {before, before, threads};
   infini_model_state *s = NULL;
-  bool ok = infini_model_state_create(m, &s) == INFINI_OK &&
-            infini_model_state_set_threads(s, threads) == INFINI_OK;
-  const ptrdiff_t v = infini_model_get_config(m)->vocab_size;
-  ok = ok && infini_model_forward(m, s, tokens, head, o->logits, NULL) == INFINI_OK &&
-       infini_model_forward(m, s, tokens + head, o->n - head, o->logits + head * v,
-                            NULL) == INFINI_OK;
+  bool ok = infini_model_state_create(m, &s) == INFINI_OK;
+  for (ptrdiff_t i = 0, at = 0; ok && i < 3; at += cuts[i++])
+    ok = infini_model_state_set_threads(s, counts[i]) == INFINI_OK &&
+         infini_model_forward(m, s, tokens + at, cuts[i],
+                              o->logits + at * c->vocab_size, NULL) == INFINI_OK;
   uint64_t pos = 0;
   ok = ok && infini_model_state_position(s, &pos) == INFINI_OK && pos == (uint64_t)o->n;
   infini_model_state_free(s);
