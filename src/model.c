@@ -1281,6 +1281,18 @@ static infini_status run_chunk(infini_model_state *s, const int32_t *tokens,
   return INFINI_OK;
 }
 
+/* A call chunk by chunk, each on the caller's lane and the pool's threads. */
+static infini_status run_split(infini_model_state *s, const int32_t *tokens,
+                               const call_plan *plan, float *logits,
+                               float *hidden) {
+  for (ptrdiff_t j = 0; j < plan->n_chunks; j++) {
+    chunk ch;
+    const ptrdiff_t at = chunk_at(plan, j, &ch);
+    TRY(run_chunk(s, tokens + at, ch, plan->n, at, logits, hidden));
+  }
+  return INFINI_OK;
+}
+
 /* ---- Pipelined calls ------------------------------------------------------
  * A call of many chunks on T threads runs as a pipeline instead of
  * splitting each dense layer and each layer's heads between the threads:
@@ -1410,7 +1422,8 @@ static infini_status run_pipeline(infini_model_state *s, const int32_t *tokens,
   pipeline pl = {.s = s, .tokens = tokens, .logits = logits, .hidden = hidden,
                  .plan = *plan, .n_stages = s->n_lanes + 1, .status = INFINI_OK};
   cut_stages(&s->model->config, pl.n_stages, pl.first_unit);
-  pool_board_init(&pl.board);
+  if (!pool_board_init(&pl.board))
+    return run_split(s, tokens, plan, logits, hidden); /* the same bits */
   pool_run(s->pool, pl.n_stages, stage_task, &pl);
   pool_board_destroy(&pl.board);
   if (pl.status == INFINI_OK)
@@ -1425,12 +1438,7 @@ infini_status infini_model_forward(const infini_model *m, infini_model_state *s,
   const call_plan plan = plan_call(s, n);
   if (pipeline_pays(s, &plan) && ensure_pipeline(s))
     return run_pipeline(s, tokens, &plan, logits, hidden);
-  for (ptrdiff_t j = 0; j < plan.n_chunks; j++) {
-    chunk ch;
-    const ptrdiff_t at = chunk_at(&plan, j, &ch);
-    TRY(run_chunk(s, tokens + at, ch, n, at, logits, hidden));
-  }
-  return INFINI_OK;
+  return run_split(s, tokens, &plan, logits, hidden);
 }
 
 infini_status infini_model_step(const infini_model *m, infini_model_state *s,

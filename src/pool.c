@@ -19,6 +19,10 @@
  * The spin only decides when to take the lock; every decision is made
  * under it, so the spinning reads are atomic loads of fields written
  * atomically under the lock.
+ *
+ * pool_board, at the end, is for the tasks of one run that wait on each
+ * other (the model's pipeline stages): counters raised under a lock,
+ * waited for with the same spin, then a condition variable.
  */
 #include "config.h"
 #include <pthread.h>
@@ -188,12 +192,17 @@ void pool_run(pool *p, int n_tasks, pool_task fn, void *arg) {
 
 /* ---- pool_board ----------------------------------------------------------- */
 
-void pool_board_init(pool_board *b) {
-  pthread_mutex_init(&b->lock, NULL);
-  pthread_cond_init(&b->moved, NULL);
+bool pool_board_init(pool_board *b) {
+  if (pthread_mutex_init(&b->lock, NULL) != 0)
+    return false;
+  if (pthread_cond_init(&b->moved, NULL) != 0) {
+    pthread_mutex_destroy(&b->lock);
+    return false;
+  }
   for (int i = 0; i < POOL_BOARD_MAX; i++)
     b->count[i] = 0;
   b->failed = 0;
+  return true;
 }
 
 void pool_board_destroy(pool_board *b) {

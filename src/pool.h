@@ -39,8 +39,8 @@ typedef struct pool_board {
   int failed;
 } pool_board;
 
-/* Every counter 0, not failed. */
-void pool_board_init(pool_board *b);
+/* Every counter 0, not failed; false when the lock cannot be made. */
+bool pool_board_init(pool_board *b);
 void pool_board_destroy(pool_board *b);
 /* Counter i (0 <= i < POOL_BOARD_MAX) to `value` (never lowered). */
 void pool_board_raise(pool_board *b, int i, long value);
