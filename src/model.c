@@ -1303,8 +1303,9 @@ static infini_status run_split(infini_model_state *s, const int32_t *tokens,
  * a layer hands its activations from core to core in each of its five
  * runs of tasks (which made 2 threads only 1.5x: docs/performance.md); a
  * stage hands a chunk's activations on once, and keeps its units'
- * weights in its own core's caches. A chunk's rows x travel through the stages in a ring slot;
- * stage 0 refills a slot once the last stage is done with its chunk.
+ * weights in its own core's caches. A chunk's rows x travel through the
+ * stages in a ring slot; stage 0 refills a slot once the last stage is
+ * done with its chunk.
  * Every chunk runs the same kernels on the same rows as the unpipelined
  * call (a stage is a lane with no pool: its tasks run in order on its
  * thread), so the bits are the same for every thread count. */
