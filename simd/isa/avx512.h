@@ -61,6 +61,11 @@ static inline vf vpow2i(vf n) {
   i = simde_mm512_slli_epi32(simde_mm512_add_epi32(i, simde_mm512_set1_epi32(127)), 23);
   return simde_mm512_castsi512_ps(i);
 }
+/* a 2^n for integral n, rounded once (vscalefps); max(x, lo) that returns
+ * x when x is NaN: vmaxps returns its second operand when either is NaN. */
+#define SIMD_HAS_SCALEF 1
+static inline vf vscalef(vf a, vf n) { return simde_mm512_scalef_ps(a, n); }
+static inline vf vclamp_lo(vf x, vf lo) { return simde_mm512_max_ps(lo, x); }
 static inline float vhsum(vf a) {
   simde__m256 h = simde_mm256_add_ps(
       simde_mm512_castps512_ps256(a),
