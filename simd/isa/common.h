@@ -103,13 +103,17 @@ SIMD_INLINE vf vexp_reduced(vf r) {
   return vadd(vfma(p, vmul(r, r), r), vset1(1.0f));
 }
 
-/* Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, with ln2 split in a
- * high part exact in 9 bits (n ln2_hi is exact for |n| < 2^15) and a low
- * part; n = round(x log2(e)) is returned in *n. */
-SIMD_INLINE vf vexp_reduce(vf x, vf *n) {
-  *n = vround(vmul(x, vset1(1.44269504088896341f)));
-  vf r = vfma(*n, vset1(-0.693359375f), x);
-  return vfma(*n, vset1(2.12194440e-4f), r);
+/* n = round(x log2(e)), the power of two of exp(x) = 2^n exp(r). */
+SIMD_INLINE vf vexp_n(vf x) {
+  return vround(vmul(x, vset1(1.44269504088896341f)));
+}
+
+/* Cody-Waite reduction r = x - n ln2 (|r| <= ln2/2 for n = vexp_n(x)),
+ * with ln2 split in a high part exact in 9 bits (n ln2_hi is exact for
+ * |n| < 2^15) and a low part. */
+SIMD_INLINE vf vexp_reduce(vf x, vf n) {
+  vf r = vfma(n, vset1(-0.693359375f), x);
+  return vfma(n, vset1(2.12194440e-4f), r);
 }
 
 /*
@@ -123,8 +127,8 @@ SIMD_INLINE vf vexp_reduce(vf x, vf *n) {
  */
 SIMD_INLINE vf vexp_poly(vf x) {
   const vf hi = vset1(88.8f), lo = vset1(-104.0f);
-  vf n, r = vexp_reduce(vmin(vmax(x, lo), hi), &n);
-  vf p = vexp_reduced(r);
+  const vf xc = vmin(vmax(x, lo), hi), n = vexp_n(xc);
+  vf p = vexp_reduced(vexp_reduce(xc, n));
   vf n1 = vround(vmul(n, vset1(0.5f)));
   vf n2 = vsub(n, n1);
   vf y = vmul(vmul(p, vpow2i(n1)), vpow2i(n2));
@@ -147,13 +151,18 @@ SIMD_INLINE vf vexp(vf x) {
  * included) it is the polynomial above, inline: no call, no overflow
  * handling, a quarter cheaper than Sleef's u10 there. x is clamped at -104
  * by a max that returns x when x is NaN (vclamp_lo), so NaN goes through
- * as NaN and -inf gives +0. Elsewhere it is vexp. For x > 0 the result is
- * unspecified (vsigma discards it).
+ * as NaN and -inf gives +0. n is kept at -149 or above, so that 2^n is a
+ * float and SIMDe's emulated vscalefps (a times exp2(n)) rounds once too:
+ * 2^-150 is 0 there. Below x = -103.6, where that matters, r reaches
+ * -0.72 and the results, under 2^-149, round to 0 or 2^-149 as they
+ * should. Elsewhere it is vexp. For x > 0 the result is unspecified
+ * (vsigma discards it).
  */
 #if defined(SIMD_HAS_SCALEF)
 SIMD_INLINE vf vexp_nonpos(vf x) {
-  vf n, r = vexp_reduce(vclamp_lo(x, vset1(-104.0f)), &n);
-  return vscalef(vexp_reduced(r), n);
+  const vf xc = vclamp_lo(x, vset1(-104.0f));
+  const vf n = vmax(vexp_n(xc), vset1(-149.0f)); /* NaN: r carries it */
+  return vscalef(vexp_reduced(vexp_reduce(xc, n)), n);
 }
 #else
 #define vexp_nonpos vexp
