@@ -181,7 +181,7 @@ static void check_feature_map(infini_context *ctx, const char *name) {
     } else if (i < half) {
       xs[i] = (float)(-104.0 * ((double)i + 0.3183) / half);
     } else {
-      const uint32_t u = neg_zero + (i - half) * 2017u; /* < 0xbf800000 */
+      const uint32_t u = neg_zero + (i - half) * 8127u; /* to -0.99 */
       memcpy(&xs[i], &u, sizeof u);
     }
   }
